@@ -1,0 +1,61 @@
+"""Set up a fresh checkout: a virtualenv, pinned zc.buildout, bin/buildout.
+
+Needs only python3 (3.10+). Safe to run again: an existing virtualenv with
+the pinned zc.buildout is reused and buildout only installs what changed.
+
+    python3 bootstrap.py            # then bin/test, bin/python, ...
+    python3 bootstrap.py --no-buildout
+"""
+import argparse
+import os
+import pathlib
+import subprocess
+import sys
+import venv
+
+HERE = pathlib.Path(__file__).resolve().parent
+VENV = HERE / '.venv'
+PINS = ['zc.buildout==6.0.1', 'setuptools==81.0.0', 'wheel==0.48.0']
+
+
+def say(message):
+    print(f'bootstrap: {message}', flush=True)
+
+
+def run(*command):
+    say(' '.join(str(part) for part in command))
+    subprocess.run(command, check=True, cwd=HERE)
+
+
+def installed(python):
+    """Return True when the virtualenv already has the pinned packages."""
+    probe = subprocess.run(
+        [python, '-m', 'pip', 'freeze', '--all'],
+        capture_output=True, text=True, cwd=HERE)
+    lines = {line.strip().lower() for line in probe.stdout.splitlines()}
+    return all(pin.lower() in lines for pin in PINS)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--no-buildout', action='store_true',
+        help='only create the virtualenv and install zc.buildout')
+    args = parser.parse_args(argv)
+    if sys.version_info < (3, 10):
+        sys.exit('bootstrap: gocept.layerkit needs Python 3.10 or newer.')
+    python = VENV / 'bin' / 'python'
+    if not python.exists():
+        say(f'creating virtualenv {VENV.relative_to(HERE)}')
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    if installed(python):
+        say('zc.buildout is installed already')
+    else:
+        run(python, '-m', 'pip', 'install', '--quiet', *PINS)
+    if not args.no_buildout:
+        run(VENV / 'bin' / 'buildout', '-c', HERE / 'buildout.cfg')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
