@@ -24,7 +24,10 @@ def say(message):
 
 def run(*command):
     say(' '.join(str(part) for part in command))
-    subprocess.run(command, check=True, cwd=HERE)
+    result = subprocess.run(command, cwd=HERE)
+    if result.returncode:
+        sys.exit(f'bootstrap: {command[0]} failed with exit code'
+                 f' {result.returncode}; its output above says why.')
 
 
 def installed(python):
