@@ -1,0 +1,1 @@
+"""Fake HTTP server layers for zope.testrunner."""

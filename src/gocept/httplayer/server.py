@@ -1,0 +1,283 @@
+"""Threaded loopback server core shared by gocept.httplayer and wsgilayer.
+
+Unlike ``socketserver``'s ``serve_forever`` (which polls every 0.5 s for a
+shutdown request), the accept loop sleeps in a selector and is woken through
+a socket pair, so ``stop()`` takes about a millisecond.  Every connection is
+served by a thread of its own that ``stop()`` joins; idle keep-alive
+connections are ended by shutting down the reading side of their socket.
+"""
+
+import _socket
+import logging
+import selectors
+import socket
+import threading
+import time
+
+
+log = logging.getLogger(__name__)
+
+# The first byte of a TLS connection: a handshake record.
+TLS_HANDSHAKE = b'\x16'
+
+PLAIN_HTTP_TO_HTTPS = (
+    b'HTTP/1.0 400 Bad Request\r\n'
+    b'Content-Type: text/plain; charset=utf-8\r\n'
+    b'Connection: close\r\n'
+    b'\r\n'
+    b'This server speaks https only: use %s\r\n')
+
+# Errors a connection ends with when its client or stop() goes away; they
+# are part of normal operation, not failures of the handler.
+CONNECTION_GONE = (ConnectionError, TimeoutError)
+
+
+def _shutdown(sock, how):
+    """Shut `sock` down on the TCP level, also for an ssl.SSLSocket.
+
+    ``SSLSocket.shutdown`` would drop the TLS state, breaking a response
+    that is still being written; the plain socket method leaves it alone.
+    """
+    try:
+        _socket.socket.shutdown(sock, how)
+    except OSError:
+        pass  # already closed or never connected
+
+
+class Server:
+    """Serve `handler_class` on a loopback port in tracked threads.
+
+    ``handler_class`` is a ``socketserver.BaseRequestHandler`` subclass; it
+    is instantiated like socketserver does, as ``handler_class(socket,
+    client_address, server)``, so ``self.server`` is this object and
+    ``self.server.context`` what the caller passed as `context`.
+
+    A handler that waits (a delayed response) should wait on
+    ``self.server.stopping`` so that ``stop()`` need not wait for it.
+    """
+
+    # How long stop() lets an in-flight request finish before shutting its
+    # socket down, and how long it then waits for each thread to end.
+    request_grace = 1.0
+    join_timeout = 5.0
+    # How long a new https connection may take to send its first byte and
+    # to finish the TLS handshake.
+    handshake_timeout = 5.0
+    backlog = 128
+
+    def __init__(self, handler_class, host='127.0.0.1', port=0,
+                 ssl_context=None, context=None):
+        if not callable(handler_class):
+            raise ValueError(
+                'The `handler_class` argument must be a request handler'
+                f' class, got {handler_class!r}.')
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(
+                f'The `port` argument must be an int in 0..65535, got'
+                f' {port!r}.')
+        self.handler_class = handler_class
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self.context = context
+        self.errors = []
+        # Connections stop() had to cut off because their request did not
+        # finish within `request_grace`.
+        self.forced_shutdowns = 0
+        self.stopping = threading.Event()
+        self._listener = None
+        self._wake_read = self._wake_write = None
+        self._accept_thread = None
+        self._lock = threading.Lock()
+        self._connections = {}  # thread -> socket, while it serves
+        self._threads = set()  # every connection thread until joined
+        self._started = False
+
+    # socketserver compatible names handlers may read
+    @property
+    def server_address(self):
+        return (self.host, self.port)
+
+    @property
+    def server_name(self):
+        return self.host
+
+    @property
+    def server_port(self):
+        return self.port
+
+    @property
+    def address(self):
+        if ':' in self.host:
+            return f'[{self.host}]:{self.port}'
+        return f'{self.host}:{self.port}'
+
+    @property
+    def url(self):
+        scheme = 'https' if self.ssl_context is not None else 'http'
+        return f'{scheme}://{self.address}'
+
+    def resources(self):
+        """Return the resources a layer offers for this server."""
+        return {
+            'http_host': self.host,
+            'http_port': self.port,
+            'http_address': self.address,
+            'http_url': self.url,
+        }
+
+    def start(self):
+        """Bind, listen and start serving; listening when this returns."""
+        if self._started:
+            raise RuntimeError('The server has already been started.')
+        self._started = True
+        try:
+            self._bind()
+            self._wake_read, self._wake_write = socket.socketpair()
+            self._accept_thread = threading.Thread(
+                target=self._accept_loop, daemon=True,
+                name=f'gocept.httplayer accept {self.address}')
+            self._accept_thread.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _bind(self):
+        # getaddrinfo resolves the name forwards only; HTTPServer.server_bind
+        # would also call getfqdn(), a reverse lookup that can take seconds.
+        family, type_, proto, _, sockaddr = socket.getaddrinfo(
+            self.host, self.port, type=socket.SOCK_STREAM,
+            flags=socket.AI_PASSIVE)[0]
+        listener = socket.socket(family, type_, proto)
+        try:
+            # Lets the next server bind the port at once, even while closed
+            # connections of this one linger in TIME_WAIT.
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(sockaddr)
+            listener.listen(self.backlog)
+            listener.setblocking(False)
+        except BaseException:
+            listener.close()
+            raise
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+
+    def _accept_loop(self):
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while not self.stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self._listener:
+                        self._accept()
+
+    def _accept(self):
+        try:
+            conn, client_address = self._listener.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return  # the client gave up before we got to it
+        conn.setblocking(True)
+        if conn.family in (socket.AF_INET, socket.AF_INET6):
+            # The handler writes head and body separately; without this the
+            # body waits for the client's delayed ACK (40 ms) on keep-alive.
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        thread = threading.Thread(
+            target=self._serve_connection, args=(conn, client_address),
+            daemon=True,
+            name=f'gocept.httplayer connection {self.address}')
+        with self._lock:
+            # Forget threads that ended, so a long run stays small.
+            self._threads = {t for t in self._threads if t.is_alive()}
+            self._threads.add(thread)
+            self._connections[thread] = conn
+        thread.start()
+
+    def _serve_connection(self, conn, client_address):
+        thread = threading.current_thread()
+        try:
+            if self.ssl_context is not None:
+                conn = self._wrap_tls(conn, thread)
+            if conn is not None:
+                self.handler_class(conn, client_address, self)
+        except CONNECTION_GONE:
+            pass
+        except Exception as error:
+            if not self.stopping.is_set():
+                self.handle_error(error, client_address)
+        finally:
+            with self._lock:
+                conn = self._connections.pop(thread)
+            conn.close()
+
+    def _wrap_tls(self, conn, thread):
+        """Return the TLS socket, or None after answering a plain client."""
+        conn.settimeout(self.handshake_timeout)
+        first = conn.recv(1, socket.MSG_PEEK)
+        if not first:
+            return None
+        if first != TLS_HANDSHAKE:
+            # A plain http client: tell it so instead of letting it hang or
+            # see a bare connection reset.
+            conn.sendall(PLAIN_HTTP_TO_HTTPS % self.url.encode('ascii'))
+            _shutdown(conn, socket.SHUT_WR)
+            return None
+        with self._lock:
+            # wrap_socket detaches `conn`; stop() must see the new socket.
+            conn = self._connections[thread] = self.ssl_context.wrap_socket(
+                conn, server_side=True, do_handshake_on_connect=False)
+        conn.do_handshake()
+        conn.settimeout(None)
+        return conn
+
+    def handle_error(self, error, client_address):
+        """Record an exception a handler raised; it is also logged."""
+        self.errors.append(error)
+        log.error('Error serving %s on %s', client_address, self.address,
+                  exc_info=error)
+
+    def stop(self):
+        """Stop serving, end every connection and join every thread.
+
+        Idempotent; safe to call after a failed start().
+        """
+        self.stopping.set()
+        if self._wake_write is not None:
+            try:
+                self._wake_write.send(b'x')
+            except OSError:
+                pass
+        if self._accept_thread is not None:
+            self._accept_thread.join(self.join_timeout)
+            self._accept_thread = None
+        for sock in (self._listener, self._wake_read, self._wake_write):
+            if sock is not None:
+                sock.close()
+        self._listener = self._wake_read = self._wake_write = None
+        self._end_connections()
+
+    def _end_connections(self):
+        # Shutting down the reading side wakes an idle keep-alive handler
+        # (it reads end of file and returns) but lets a handler that is
+        # writing its response finish it.
+        with self._lock:
+            for sock in self._connections.values():
+                _shutdown(sock, socket.SHUT_RD)
+        deadline = time.monotonic() + self.request_grace
+        for thread in self._live_threads():
+            thread.join(max(0, deadline - time.monotonic()))
+        with self._lock:
+            for sock in self._connections.values():
+                self.forced_shutdowns += 1
+                _shutdown(sock, socket.SHUT_RDWR)
+        deadline = time.monotonic() + self.join_timeout
+        for thread in self._live_threads():
+            thread.join(max(0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning('%s did not end within %s s', thread.name,
+                            self.join_timeout)
+        with self._lock:
+            self._threads = {t for t in self._threads if t.is_alive()}
+
+    def _live_threads(self):
+        with self._lock:
+            return [t for t in self._threads if t.is_alive()]
