@@ -1,0 +1,201 @@
+"""The behaviour all ZODB layers share: resources and per-test isolation."""
+import os
+import shutil
+import tempfile
+
+import plone.testing
+
+
+DEMO = 'demo'
+COPY = 'copy'
+ISOLATIONS = (DEMO, COPY)
+
+
+class Database:
+    """A database a layer opened, with everything needed to close it."""
+
+    def __init__(self, db, uri, cleanup=None):
+        self.db = db
+        self.uri = uri
+        self._cleanup = cleanup
+
+    def close(self):
+        try:
+            self.db.close()
+        finally:
+            if self._cleanup is not None:
+                self._cleanup()
+
+
+class ZODBLayer(plone.testing.Layer):
+    """Base of the ZODB layers: storage-specific parts live in subclasses.
+
+    Resources: ``zodbDB`` and ``zodb_uri`` (set in setUp; during a test
+    they name the test's own database), ``zodbConnection`` and
+    ``zodbRoot`` (per test).
+
+    ``isolation='demo'`` (default) gives every test a DemoStorage over the
+    layer's storage: cheap, but undo sees only the test's transactions and
+    the test's writes live in memory. ``isolation='copy'`` gives every test
+    its own copy of the layer's storage of the same kind, so undo, history
+    and subprocesses work exactly as on the real storage.
+    """
+
+    defaultBases = ()
+    isolation = DEMO
+
+    def __init__(self, bases=None, name=None, module=None, isolation=None):
+        if not name:
+            raise ValueError(
+                'The `name` argument is required: give every layer an'
+                ' explicit, unique name.')
+        if not module:
+            raise ValueError(
+                'The `module` argument is required: pass module=__name__.')
+        if isolation is not None:
+            self.isolation = isolation
+        if self.isolation not in ISOLATIONS:
+            raise ValueError(
+                f'The `isolation` argument must be one of {ISOLATIONS!r},'
+                f' not {self.isolation!r}.')
+        super().__init__(bases=bases, name=name, module=module)
+        self._tempdir = None
+        self._layer_database = None
+        self._test_database = None
+
+    # Template methods for subclasses
+
+    def open_database(self):
+        """Start what the storage needs; return a `Database`.
+
+        Runs in setUp; `self.tempdir` is a fresh directory removed in
+        tearDown. On an exception, `close_layer` is still called.
+        """
+        raise NotImplementedError()
+
+    def close_layer(self):
+        """Stop what `open_database` started (also after it failed)."""
+
+    def open_copy(self, directory):
+        """Return a `Database` on a copy of the layer's current state.
+
+        `directory` is an empty directory removed after the test.
+        """
+        raise NotImplementedError()
+
+    def setUpZODB(self, root):
+        """Hook: fill the database; committed at the end of setUp."""
+
+    # plone.testing.Layer protocol
+
+    @property
+    def tempdir(self):
+        return self._tempdir
+
+    def setUp(self):
+        self._tempdir = tempfile.mkdtemp(prefix='gocept.zodblayer.')
+        try:
+            self._layer_database = self.open_database()
+            self['zodbDB'] = self._layer_database.db
+            self['zodb_uri'] = self._layer_database.uri
+            self._fill(self._layer_database.db)
+        except BaseException:
+            self._tear_down_layer()
+            raise
+
+    def _fill(self, db):
+        import transaction
+        manager = transaction.TransactionManager()
+        connection = db.open(transaction_manager=manager)
+        try:
+            manager.begin()
+            self.setUpZODB(connection.root())
+            manager.get().note(f'{self.__name__}: setUpZODB')
+            manager.commit()
+        finally:
+            manager.abort()
+            connection.close()
+
+    def tearDown(self):
+        self._tear_down_layer()
+
+    def _tear_down_layer(self):
+        for key in ('zodbDB', 'zodb_uri'):
+            try:
+                del self[key]
+            except KeyError:
+                pass
+        database, self._layer_database = self._layer_database, None
+        try:
+            if database is not None:
+                database.close()
+        finally:
+            try:
+                self.close_layer()
+            finally:
+                tempdir, self._tempdir = self._tempdir, None
+                if tempdir is not None:
+                    shutil.rmtree(tempdir, ignore_errors=True)
+
+    def testSetUp(self):
+        import transaction
+        if self.isolation == COPY:
+            directory = tempfile.mkdtemp(dir=self._tempdir, prefix='test.')
+            try:
+                self._test_database = self.open_copy(directory)
+            except BaseException:
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
+            self._test_directory = directory
+        else:
+            self._test_database = _demo_database(self._layer_database)
+            self._test_directory = None
+        self['zodbDB'] = self._test_database.db
+        self['zodb_uri'] = self._test_database.uri
+        self['zodbConnection'] = connection = self._test_database.db.open()
+        self['zodbRoot'] = connection.root()
+        transaction.begin()
+
+    def testTearDown(self):
+        import transaction
+        transaction.abort()
+        connection = self['zodbConnection']
+        del self['zodbConnection']
+        del self['zodbRoot']
+        database, self._test_database = self._test_database, None
+        # A test may have closed the database itself, e.g. to let a
+        # subprocess write to a FileStorage.
+        if connection.opened:
+            connection.close()
+        self['zodbDB'] = self._layer_database.db
+        self['zodb_uri'] = self._layer_database.uri
+        try:
+            database.close()
+        finally:
+            directory, self._test_directory = self._test_directory, None
+            if directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
+
+
+def _demo_database(layer_database):
+    """A database whose writes go to memory, over the layer's storage."""
+    import ZODB.DB
+    import ZODB.DemoStorage
+    storage = ZODB.DemoStorage.DemoStorage(
+        base=layer_database.db.storage, close_base_on_close=False)
+
+    def remove_blobs():
+        # DemoStorage creates a blob directory on the first blob write and
+        # removes it only when garbage collected; remove it right away.
+        changes = storage.changes
+        if hasattr(changes, 'fshelper'):
+            shutil.rmtree(changes.fshelper.base_dir, ignore_errors=True)
+
+    return Database(
+        ZODB.DB(storage), layer_database.uri, cleanup=remove_blobs)
+
+
+def copy_tree(source, target):
+    """Copy a directory (blobs) if it exists."""
+    if os.path.isdir(source):
+        shutil.copytree(source, target)
