@@ -1,0 +1,232 @@
+"""zope.testrunner layers serving a FakeServer or a directory."""
+
+import http.server
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+import gocept.httplayer.fake
+import gocept.httplayer.tls
+import plone.testing
+
+
+class HTTPServerLayer(plone.testing.Layer):
+    """Serve a `FakeServer` on a loopback port while the layer is set up.
+
+    Resources: ``http_host``, ``http_port``, ``http_address``, ``http_url``,
+    ``http_server`` (the `FakeServer`, reset in every testSetUp) and, with
+    ``tls=True``, ``http_ca_pem`` (path of the CA certificate to trust).
+
+    Problems (unmatched requests, unmet ``times=``, handler exceptions) are
+    reported against the test that caused them: testSetUp registers
+    ``FakeServer.check`` as a cleanup of the running test
+    (``TestCase.addCleanup``), found in the zope.testrunner call stack, or
+    as a finalizer of the pytest request under zope.pytestlayer. The
+    failure is the test's own, and the rest of the run goes on. A layer's
+    testTearDown is not the place: zope.testrunner lets an exception there
+    abort the whole run. ``check=False`` turns the reporting off.
+    """
+
+    host = '127.0.0.1'
+    port = 0
+    tls = False
+    handler = None
+    check = True
+    no_match_status = 500
+
+    def __init__(self, bases=None, name=None, module=None, host=None,
+                 port=None, tls=None, handler=None, check=None,
+                 no_match_status=None):
+        super().__init__(bases=bases, name=name, module=module)
+        if host is not None:
+            self.host = host
+        if port is not None:
+            self.port = port
+        if tls is not None:
+            self.tls = tls
+        if handler is not None:
+            self.handler = handler
+        if check is not None:
+            self.check = check
+        if no_match_status is not None:
+            self.no_match_status = no_match_status
+        if not isinstance(self.host, str) or not self.host:
+            raise ValueError(
+                f'The `host` argument must be a host name or address, got'
+                f' {self.host!r}.')
+        if (not isinstance(self.port, int) or isinstance(self.port, bool)
+                or not 0 <= self.port <= 65535):
+            raise ValueError(
+                f'The `port` argument must be an int in 0..65535, got'
+                f' {self.port!r}.')
+        self._validate_handler()
+
+    def _validate_handler(self):
+        if self.handler is not None and not (
+                isinstance(self.handler, type) and issubclass(
+                    self.handler, http.server.BaseHTTPRequestHandler)):
+            raise ValueError(
+                f'The `handler` argument must be a subclass of'
+                f' http.server.BaseHTTPRequestHandler, got {self.handler!r}.')
+
+    def setUp(self):
+        self._tempdir = None
+        self._server = None
+        try:
+            self._set_up()
+        except BaseException:
+            self._clean_up()
+            raise
+
+    def _set_up(self):
+        ssl_context = ca_pem = None
+        if self.tls:
+            self._tempdir = tempfile.mkdtemp(prefix='gocept.httplayer.')
+            ssl_context, ca_pem = gocept.httplayer.tls.make_server_context(
+                self.host, self._tempdir)
+        self._server = gocept.httplayer.fake.FakeServer(
+            host=self.host, port=self.port, ssl_context=ssl_context,
+            handler=self.make_handler(),
+            no_match_status=self.no_match_status)
+        self._server.start()
+        self._resources = dict(self._server.server.resources())
+        self._resources['http_server'] = self._server
+        if ca_pem is not None:
+            self._resources['http_ca_pem'] = ca_pem
+        for name, value in self._resources.items():
+            self[name] = value
+
+    def make_handler(self):
+        """Return the request handler class; None serves the stubs."""
+        return self.handler
+
+    def tearDown(self):
+        for name in self._resources:
+            del self[name]
+        self._resources = {}
+        self._clean_up()
+
+    def _clean_up(self):
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
+
+    def testSetUp(self):
+        self._server.reset()
+        if self.check:
+            report_on_running_test(self, self._server.check)
+
+
+def report_on_running_test(layer, check):
+    """Make `check` run at the end of the running test, reported by it."""
+    test = running_test()
+    if test is not None:
+        test.addCleanup(check)
+        return
+    request = getattr(layer, 'pytest_request', None)
+    if request is not None:
+        request.addfinalizer(check)
+        return
+    raise RuntimeError(
+        f'{layer.__name__}: cannot find the running test to report problems'
+        f' to; run the tests with zope.testrunner or zope.pytestlayer, or'
+        f' set up the layer with check=False and call'
+        f' http_server.check() yourself.')
+
+
+def running_test():
+    """Return the unittest.TestCase zope.testrunner is starting, or None.
+
+    zope.testrunner calls the layers' testSetUp from
+    ``TestResult.startTest(test)``; that frame is on the stack.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == 'startTest':
+            test = frame.f_locals.get('test')
+            result = frame.f_locals.get('self')
+            if (isinstance(test, unittest.TestCase)
+                    and isinstance(result, unittest.TestResult)):
+                return test
+        frame = frame.f_back
+    return None
+
+
+class FileHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve the files under `documentroot`, without logging to stderr."""
+
+    protocol_version = 'HTTP/1.1'
+    documentroot = None  # set by StaticFilesLayer in a subclass
+
+    def __init__(self, request, client_address, server):
+        super().__init__(request, client_address, server,
+                         directory=self.documentroot)
+
+    def log_message(self, format, *args):
+        pass
+
+
+class StaticFilesLayer(HTTPServerLayer):
+    """Serve the files of a directory on a loopback port.
+
+    Resource ``documentroot``: `documentroot`, or, when None, a fresh temp
+    dir that is emptied in every testSetUp and removed in tearDown. Also
+    the ``http_*`` resources of `HTTPServerLayer`.
+    """
+
+    documentroot = None
+
+    def __init__(self, documentroot=None, bases=None, name=None,
+                 module=None, host=None, port=None, tls=None, check=None):
+        if documentroot is not None:
+            self.documentroot = documentroot
+        if self.documentroot is not None and not os.path.isdir(
+                self.documentroot):
+            raise ValueError(
+                f'The `documentroot` argument must be an existing'
+                f' directory, got {self.documentroot!r}.')
+        super().__init__(bases=bases, name=name, module=module, host=host,
+                         port=port, tls=tls, check=check)
+
+    def _validate_handler(self):
+        pass  # the handler is always ours
+
+    def setUp(self):
+        self._own_root = None
+        if self.documentroot is None:
+            self._own_root = tempfile.mkdtemp(prefix='gocept.httplayer.')
+        self['documentroot'] = self.documentroot or self._own_root
+        try:
+            super().setUp()
+        except BaseException:
+            self._remove_root()
+            raise
+
+    def make_handler(self):
+        return type('FileHandler', (FileHandler,), {
+            'documentroot': self['documentroot']})
+
+    def tearDown(self):
+        super().tearDown()
+        self._remove_root()
+
+    def _remove_root(self):
+        del self['documentroot']
+        if self._own_root is not None:
+            shutil.rmtree(self._own_root, ignore_errors=True)
+            self._own_root = None
+
+    def testSetUp(self):
+        super().testSetUp()
+        if self._own_root is not None:
+            for name in os.listdir(self._own_root):
+                path = os.path.join(self._own_root, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.remove(path)
