@@ -1,0 +1,73 @@
+"""A base layer's WSGI application served on a real loopback port."""
+import plone.testing
+
+import gocept.wsgilayer.errors
+import gocept.wsgilayer.handler
+
+
+class WSGIServerLayer(plone.testing.Layer):
+    """Serve the `wsgi_app` of a base layer on a loopback port.
+
+    For clients outside the process or outside Python's HTTP libraries:
+    real browsers (Selenium, Playwright), subprocesses, other languages.
+    Uses gocept.httplayer's server core: bound before setUp returns,
+    HTTP/1.1 keep-alive, one tracked thread per connection, a tearDown
+    that closes every connection and joins every thread in milliseconds.
+
+    An app exception is answered with `500` and its traceback, which also
+    goes to stderr.
+
+    Resources (the same as gocept.httplayer.HTTPServerLayer's):
+
+    http_host, http_port, http_address
+        `'127.0.0.1'`, `54321`, `'127.0.0.1:54321'`
+    http_url
+        `'http://127.0.0.1:54321'`
+    """
+
+    host = '127.0.0.1'
+    port = 0
+
+    def __init__(self, bases=None, name=None, module=None, host=None,
+                 port=None):
+        if not bases:
+            raise ValueError(
+                'The `bases` argument must name the layer whose `wsgi_app`'
+                ' to serve, e.g. bases=(APP,).')
+        if name is None:
+            raise ValueError('The `name` argument is required.')
+        super().__init__(bases=bases, name=name, module=module)
+        if host is not None:
+            self.host = host
+        if port is not None:
+            self.port = port
+        self._server = None
+        self._resource_names = ()
+
+    def setUp(self):
+        import gocept.httplayer.server
+        app = self.get('wsgi_app')
+        if app is None:
+            raise ValueError(
+                f'{self!r}: no base layer provides `wsgi_app`; put a'
+                ' WSGILayer into `bases`.')
+        server = gocept.httplayer.server.Server(
+            gocept.wsgilayer.handler.WSGIRequestHandler,
+            host=self.host, port=self.port,
+            context=gocept.wsgilayer.errors.HandleErrors(app))
+        server.start()
+        self._server = server
+        resources = server.resources()
+        for key, value in resources.items():
+            self[key] = value
+        self._resource_names = tuple(resources)
+
+    def tearDown(self):
+        server, self._server = self._server, None
+        try:
+            if server is not None:
+                server.stop()
+        finally:
+            for key in self._resource_names:
+                del self[key]
+            self._resource_names = ()
