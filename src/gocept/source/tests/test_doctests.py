@@ -1,0 +1,13 @@
+import doctest
+import gocept.source.tests.layers
+import unittest
+
+
+def test_suite():
+    readme = doctest.DocFileSuite(
+        'README.rst',
+        package='gocept.source',
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
+    readme.layer = gocept.source.tests.layers.SOURCE_ZCML
+    return unittest.TestSuite([readme])
