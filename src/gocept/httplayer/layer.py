@@ -91,11 +91,11 @@ class HTTPServerLayer(plone.testing.Layer):
             handler=self.make_handler(),
             no_match_status=self.no_match_status)
         self._server.start()
-        self._resources = dict(self._server.server.resources())
-        self._resources['http_server'] = self._server
+        self._http_resources = dict(self._server.server.resources())
+        self._http_resources['http_server'] = self._server
         if ca_pem is not None:
-            self._resources['http_ca_pem'] = ca_pem
-        for name, value in self._resources.items():
+            self._http_resources['http_ca_pem'] = ca_pem
+        for name, value in self._http_resources.items():
             self[name] = value
 
     def make_handler(self):
@@ -103,9 +103,9 @@ class HTTPServerLayer(plone.testing.Layer):
         return self.handler
 
     def tearDown(self):
-        for name in self._resources:
+        for name in self._http_resources:
             del self[name]
-        self._resources = {}
+        self._http_resources = {}
         self._clean_up()
 
     def _clean_up(self):
@@ -120,6 +120,11 @@ class HTTPServerLayer(plone.testing.Layer):
         self._server.reset()
         if self.check:
             report_on_running_test(self, self._server.check)
+
+    def testTearDown(self):
+        # zope.testrunner reports threads a test leaves behind; keep-alive
+        # connections of clients the test forgot to close would be some.
+        self._server.server.close_connections()
 
 
 def report_on_running_test(layer, check):

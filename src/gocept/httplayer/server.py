@@ -253,9 +253,14 @@ class Server:
             if sock is not None:
                 sock.close()
         self._listener = self._wake_read = self._wake_write = None
-        self._end_connections()
+        self.close_connections()
 
-    def _end_connections(self):
+    def close_connections(self):
+        """End every open connection and join its thread; keep listening.
+
+        A layer calls this between tests, so no connection thread of one
+        test is alive in the next.
+        """
         # Shutting down the reading side wakes an idle keep-alive handler
         # (it reads end of file and returns) but lets a handler that is
         # writing its response finish it.
