@@ -1,2 +1,5 @@
 """ZODB on FileStorage, ZEO and RelStorage/PostgreSQL as test layers."""
+from gocept.zodblayer.filestorage import FILESTORAGE  # noqa: F401
 from gocept.zodblayer.filestorage import FileStorageLayer  # noqa: F401
+from gocept.zodblayer.zeo import ZEO  # noqa: F401
+from gocept.zodblayer.zeo import ZEOLayer  # noqa: F401

@@ -17,14 +17,29 @@ class Database:
     def __init__(self, db, uri, cleanup=None):
         self.db = db
         self.uri = uri
-        self._cleanup = cleanup
+        self._cleanups = [] if cleanup is None else [cleanup]
+
+    def add_cleanup(self, cleanup):
+        """Call `cleanup` after closing the database (last added first)."""
+        self._cleanups.append(cleanup)
 
     def close(self):
         try:
             self.db.close()
         finally:
-            if self._cleanup is not None:
-                self._cleanup()
+            _call_all(reversed(self._cleanups))
+
+
+def _call_all(functions):
+    """Call every function, even if one raises; re-raise the first error."""
+    error = None
+    for function in functions:
+        try:
+            function()
+        except BaseException as e:
+            error = error or e
+    if error is not None:
+        raise error
 
 
 class ZODBLayer(plone.testing.Layer):

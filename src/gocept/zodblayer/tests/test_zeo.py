@@ -1,0 +1,134 @@
+import os
+import socket
+import threading
+import unittest
+
+import transaction
+
+import gocept.zodblayer
+import gocept.zodblayer._process
+import gocept.zodblayer.tests.isolation as isolation
+
+
+class FilledZEOLayer(gocept.zodblayer.ZEOLayer):
+
+    def setUpZODB(self, root):
+        isolation.fill(root)
+
+
+FILLED = FilledZEOLayer(name='ZEOLayer:Filled', module=__name__)
+FILLED_COPY = FilledZEOLayer(
+    name='ZEOLayer:Filled:Copy', module=__name__, isolation='copy')
+
+
+def server_pid(layer):
+    return layer._server.process.process.pid
+
+
+def process_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (not yet reaped) would still count as existing.
+    with open(f'/proc/{pid}/stat') as f:
+        return f.read().split(')')[-1].split()[0] != 'Z'
+
+
+class ZEOIsolationTest(isolation.IsolationTests, unittest.TestCase):
+
+    layer = FILLED
+
+    def test_storage_is_a_ClientStorage_of_a_server_on_loopback(self):
+        host, port = self.layer['zeo_address']
+        self.assertEqual('127.0.0.1', host)
+        self.assertGreater(port, 0)
+        self.assertEqual(
+            f'zeo://127.0.0.1:{port}', self.layer['zodb_uri'])
+        self.assertEqual(
+            'ClientStorage',
+            type(self.layer['zodbDB'].storage.base).__name__)
+
+    def test_zodb_uri_opens_layer_state_in_another_process(self):
+        self.assertEqual(
+            "'set up'",
+            isolation.read_in_subprocess(self.layer['zodb_uri'], 'layer'))
+
+
+class ZEOCopyTest(isolation.IsolationTests, isolation.UndoTests,
+                  unittest.TestCase):
+
+    layer = FILLED_COPY
+
+    def test_each_test_has_its_own_server(self):
+        self.assertNotEqual(
+            self.layer['zeo_address'], self.layer._server.address)
+        self.assertEqual(
+            'ClientStorage', type(self.layer['zodbDB'].storage).__name__)
+
+    def test_zodb_uri_opens_test_state_in_another_process(self):
+        self.layer['zodbRoot']['written'] = 'in test'
+        transaction.commit()
+        self.assertEqual(
+            "'in test'", isolation.read_in_subprocess(
+                self.layer['zodb_uri'], 'written'))
+
+
+class ZEOLayerLifecycleTest(unittest.TestCase):
+
+    def make_layer(self, **kw):
+        return gocept.zodblayer.ZEOLayer(
+            name='ZEOLayer:Lifecycle', module=__name__, **kw)
+
+    def test_tearDown_stops_server_and_removes_temp_dir(self):
+        layer = self.make_layer()
+        layer.setUp()
+        pid = server_pid(layer)
+        host, port = layer['zeo_address']
+        tempdir = layer.tempdir
+        layer.tearDown()
+        self.assertFalse(process_exists(pid))
+        self.assertFalse(os.path.exists(tempdir))
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection((host, port), timeout=5).close()
+        self.assertEqual(
+            [], [t for t in threading.enumerate()
+                 if 'zeo' in t.name.lower()])
+
+    def test_tearDown_after_a_failed_test_stops_the_server(self):
+        layer = self.make_layer()
+        layer.setUp()
+        pid = server_pid(layer)
+        layer.testSetUp()
+        layer['zodbRoot']['x'] = 1
+        try:
+            raise AssertionError('a failing test')
+        except AssertionError:
+            pass
+        finally:
+            layer.testTearDown()
+            layer.tearDown()
+        self.assertFalse(process_exists(pid))
+
+    def test_port_in_use_fails_setUp_quoting_the_log(self):
+        with socket.socket() as blocker:
+            blocker.bind(('127.0.0.1', 0))
+            blocker.listen()
+            port = blocker.getsockname()[1]
+            layer = self.make_layer(port=port, start_timeout=30)
+            with self.assertRaises(
+                    gocept.zodblayer._process.ServerStartError) as err:
+                layer.setUp()
+        message = str(err.exception)
+        self.assertIn('ZEO server exited', message)
+        self.assertIn('already in use', message)
+        self.assertIsNone(layer.tempdir)
+        self.assertEqual([], layer._servers)
+
+    def test_bad_server_option_fails_setUp_quoting_the_log(self):
+        layer = self.make_layer(zeo_options={'no-such-option': 'x'})
+        with self.assertRaises(
+                gocept.zodblayer._process.ServerStartError) as err:
+            layer.setUp()
+        self.assertIn('no-such-option', str(err.exception))
+        self.assertIsNone(layer.tempdir)
