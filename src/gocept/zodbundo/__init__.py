@@ -1,0 +1,13 @@
+"""Find, preview, undo and revert ZODB transactions."""
+from gocept.zodbundo.errors import BadArgument  # noqa: F401
+from gocept.zodbundo.errors import BadId  # noqa: F401
+from gocept.zodbundo.errors import Error  # noqa: F401
+from gocept.zodbundo.errors import NotUndoable  # noqa: F401
+from gocept.zodbundo.errors import Refused  # noqa: F401
+from gocept.zodbundo.errors import UndoConflict  # noqa: F401
+from gocept.zodbundo.info import ObjectChange  # noqa: F401
+from gocept.zodbundo.info import PlanEntry  # noqa: F401
+from gocept.zodbundo.info import TransactionInfo  # noqa: F401
+from gocept.zodbundo.info import UndoPlan  # noqa: F401
+from gocept.zodbundo.interfaces import IUndoTool  # noqa: F401
+from gocept.zodbundo.tool import UndoTool  # noqa: F401

@@ -1,0 +1,100 @@
+"""Parse and print tids and oids: 8 bytes, ``0x...`` hex or 16 hex digits."""
+import base64
+import binascii
+import datetime
+
+import persistent.timestamp
+
+import gocept.zodbundo.errors
+
+
+HELP = 'give 8 bytes, 0x-prefixed hex or 16 hex digits'
+
+
+def _parse(value, kind):
+    if isinstance(value, (bytes, bytearray)):
+        if len(value) == 8:
+            return bytes(value)
+        raise gocept.zodbundo.errors.BadId(
+            'Bad {}: {!r} is {} bytes long, not 8 ({}).'.format(
+                kind, bytes(value), len(value), HELP))
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value < 2 ** 64:
+            return value.to_bytes(8, 'big')
+        raise gocept.zodbundo.errors.BadId(
+            'Bad {}: {} does not fit into 8 bytes.'.format(kind, value))
+    if not isinstance(value, str):
+        raise gocept.zodbundo.errors.BadId(
+            'Bad {}: {!r} is a {} ({}).'.format(
+                kind, value, type(value).__name__, HELP))
+    text = value.strip()
+    if text[:2].lower() == '0x':
+        digits = text[2:]
+        if not 1 <= len(digits) <= 16:
+            raise gocept.zodbundo.errors.BadId(
+                'Bad {}: {!r} needs 1 to 16 hex digits after 0x.'.format(
+                    kind, value))
+        digits = digits.rjust(16, '0')
+    else:
+        digits = text
+        if len(digits) != 16:
+            raise gocept.zodbundo.errors.BadId(
+                'Bad {}: {!r} has {} characters, not 16 hex digits'
+                ' ({}).'.format(kind, value, len(digits), HELP))
+    try:
+        return binascii.unhexlify(digits)
+    except (binascii.Error, ValueError):
+        raise gocept.zodbundo.errors.BadId(
+            'Bad {}: {!r} is not hexadecimal ({}).'.format(
+                kind, value, HELP)) from None
+
+
+def parse_tid(value):
+    """Return the 8-byte tid for `value`; raise BadId naming the problem."""
+    return _parse(value, 'tid')
+
+
+def parse_oid(value):
+    """Return the 8-byte oid for `value`; raise BadId naming the problem."""
+    return _parse(value, 'oid')
+
+
+def hexid(raw):
+    """Print an 8-byte tid or oid as 16 hex digits."""
+    return binascii.hexlify(raw).decode('ascii')
+
+
+def undo_id(tid):
+    """The undo id FileStorage and RelStorage use: base64 of the tid."""
+    return base64.encodebytes(tid).rstrip(b'\n')
+
+
+def tid_from_undo_id(undo_id):
+    """Reverse `undo_id`; None when `undo_id` is no base64 of 8 bytes."""
+    if isinstance(undo_id, str):
+        undo_id = undo_id.encode('ascii')
+    try:
+        raw = base64.decodebytes(undo_id + b'\n')
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 8 else None
+
+
+def tid_time(tid):
+    """The POSIX time a tid stands for."""
+    return persistent.timestamp.TimeStamp(tid).timeTime()
+
+
+def time_to_tid(when):
+    """The smallest tid at or after `when` (POSIX seconds or datetime).
+
+    A naive datetime is taken as UTC, like ZODB's own timestamps.
+    """
+    if isinstance(when, datetime.datetime):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        when = when.timestamp()
+    utc = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+    seconds = utc.second + utc.microsecond / 1e6
+    return persistent.timestamp.TimeStamp(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, seconds).raw()

@@ -1,0 +1,168 @@
+"""Value objects: TransactionInfo, ObjectChange, PlanEntry, UndoPlan."""
+import dataclasses
+import datetime
+
+import gocept.zodbundo.ids
+
+
+CLEAN = 'clean'
+RESOLVED = 'resolved'
+CONFLICT = 'conflict'
+
+
+def _isotime(seconds):
+    return datetime.datetime.fromtimestamp(
+        seconds, datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%S.%f UTC')
+
+
+def _jsonable(value):
+    if isinstance(value, bytes):
+        return value.decode('utf-8', 'replace')
+    if isinstance(value, dict):
+        return {str(_jsonable(k)): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectChange:
+    """One object record written by a transaction."""
+
+    oid: bytes
+    class_name: str
+    size: int
+
+    @property
+    def oid_hex(self):
+        return gocept.zodbundo.ids.hexid(self.oid)
+
+    def as_json(self):
+        return dict(oid=self.oid_hex, class_name=self.class_name,
+                    size=self.size)
+
+
+@dataclasses.dataclass(frozen=True)
+class TransactionInfo:
+    """A transaction as the log, `history` and `show` report it.
+
+    `size` is the transaction's size in bytes (for `history`: the size of
+    the object's record); None where the storage does not tell.
+    `changes` is filled by `show` only: a list of `ObjectChange`.
+    """
+
+    tid: bytes
+    time: float
+    user: str
+    description: str
+    size: int = None
+    extension: dict = dataclasses.field(default_factory=dict)
+    changes: list = None
+
+    @property
+    def tid_hex(self):
+        return gocept.zodbundo.ids.hexid(self.tid)
+
+    def __str__(self):
+        size = '' if self.size is None else ' {:>8} B'.format(self.size)
+        return '{}  {}{}  {}  {}'.format(
+            self.tid_hex, _isotime(self.time), size,
+            self.user or '-', self.description or '-')
+
+    def as_json(self):
+        result = dict(
+            tid=self.tid_hex, time=self.time, iso_time=_isotime(self.time),
+            user=self.user, description=self.description, size=self.size,
+            extension=_jsonable(self.extension))
+        if self.changes is not None:
+            result['changes'] = [c.as_json() for c in self.changes]
+        return result
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanEntry:
+    """What undoing does to one object.
+
+    `status` is 'clean' (restored as it was), 'resolved' (later changes
+    merged by the class's ``_p_resolveConflict``) or 'conflict';
+    `later_tids` lists the transactions after `tid` that changed the
+    object and are not undone along with it, newest first.
+    """
+
+    oid: bytes
+    class_name: str
+    status: str
+    tid: bytes
+    later_tids: tuple = ()
+    reason: str = ''
+
+    @property
+    def oid_hex(self):
+        return gocept.zodbundo.ids.hexid(self.oid)
+
+    @property
+    def later_tids_hex(self):
+        return [gocept.zodbundo.ids.hexid(t) for t in self.later_tids]
+
+    def as_json(self):
+        return dict(oid=self.oid_hex, class_name=self.class_name,
+                    status=self.status,
+                    tid=gocept.zodbundo.ids.hexid(self.tid),
+                    later_tids=self.later_tids_hex, reason=self.reason)
+
+
+@dataclasses.dataclass(frozen=True)
+class UndoPlan:
+    """The outcome `preview` predicts for undoing `tids` (newest first).
+
+    `checked_by` says how: 'trial' (the storage ran the undo up to the vote
+    and aborted) or 'analysis' (read-only storage: computed from the
+    object histories and the classes' conflict resolution).
+    """
+
+    tids: tuple
+    entries: tuple
+    checked_by: str = 'trial'
+
+    @property
+    def tids_hex(self):
+        return [gocept.zodbundo.ids.hexid(t) for t in self.tids]
+
+    @property
+    def conflicts(self):
+        return [e for e in self.entries if e.status == CONFLICT]
+
+    @property
+    def clean(self):
+        """True when the undo can be committed."""
+        return not self.conflicts
+
+    def status(self, oid):
+        """The status of `oid` (8 bytes or hex) in this plan."""
+        oid = gocept.zodbundo.ids.parse_oid(oid)
+        statuses = {e.status for e in self.entries if e.oid == oid}
+        for status in (CONFLICT, RESOLVED, CLEAN):
+            if status in statuses:
+                return status
+        raise KeyError(gocept.zodbundo.ids.hexid(oid))
+
+    def __str__(self):
+        lines = ['Undo {} ({} object(s), checked by {}): {}'.format(
+            ', '.join(self.tids_hex), len(self.entries), self.checked_by,
+            'clean' if self.clean else '{} conflict(s)'.format(
+                len(self.conflicts)))]
+        for e in self.entries:
+            later = ''
+            if e.later_tids:
+                later = '  later: ' + ', '.join(e.later_tids_hex)
+            lines.append('  {:<8}  {}  {}  (in {}){}'.format(
+                e.status, e.oid_hex, e.class_name,
+                gocept.zodbundo.ids.hexid(e.tid), later))
+        return '\n'.join(lines)
+
+    def as_json(self):
+        return dict(tids=self.tids_hex, clean=self.clean,
+                    checked_by=self.checked_by,
+                    entries=[e.as_json() for e in self.entries])

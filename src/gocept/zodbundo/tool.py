@@ -1,0 +1,489 @@
+"""UndoTool: history, log, show, preview, undo and revert on a ZODB.DB."""
+import contextlib
+import dataclasses
+import datetime
+
+import ZODB.Connection
+import ZODB.POSException
+import zope.interface
+
+import gocept.zodbundo.backends
+import gocept.zodbundo.errors
+import gocept.zodbundo.ids
+import gocept.zodbundo.info
+from gocept.zodbundo.interfaces import IUndoTool
+
+
+# Cascading follows later transactions transitively; stop somewhere sane.
+MAX_CASCADE = 1000
+
+
+def _as_list(tids):
+    if isinstance(tids, (bytes, bytearray, str, int)):
+        return [tids]
+    return list(tids)
+
+
+@zope.interface.implementer(IUndoTool)
+class UndoTool:
+    """Undo tool for `db` (a ZODB.DB); also the `IUndoTool(db)` adapter.
+
+    `progress`, if given, is called with a count of transactions read
+    while a scan is running (the command line shows it on a terminal).
+    """
+
+    def __init__(self, db, progress=None):
+        self.db = db
+        self.progress = progress
+        self._backend_cache = None
+
+    @property
+    def backend(self):
+        """The per-storage strategy; NotUndoable when there is none."""
+        if self._backend_cache is None:
+            self._backend_cache = gocept.zodbundo.backends.backend_for(
+                self.db)
+        return self._backend_cache
+
+    @contextlib.contextmanager
+    def _reader(self):
+        """A storage instance seeing the newest committed state."""
+        instance = self.db._mvcc_storage.new_instance()
+        try:
+            instance.poll_invalidations()
+            yield instance
+        finally:
+            instance.release()
+
+    def _loader(self, instance, name):
+        # MVCC adapter instances only offer `load`; RelStorage instances
+        # offer everything.
+        method = getattr(instance, name, None)
+        return method if method is not None else getattr(
+            self.db.storage, name)
+
+    # Reading
+
+    def history(self, oid, size=20):
+        """[TransactionInfo] that changed `oid`, newest first."""
+        oid = gocept.zodbundo.ids.parse_oid(oid)
+        backend = self.backend
+        result = []
+        for info in gocept.zodbundo.backends.object_history(
+                self.db.storage, oid, progress=self.progress):
+            result.append(info)
+            if size is not None and len(result) >= size:
+                break
+        del backend
+        return result
+
+    def log(self, since=None, until=None, user=None, description=None,
+            oid=None, limit=20):
+        """[TransactionInfo] matching every filter given, newest first.
+
+        `since`/`until`: datetime (naive means UTC) or POSIX seconds,
+        both inclusive; `user`: the whole user name or its last word
+        (Zope stores '/path user'); `description`: a regular expression
+        searched in the description; `oid`: only transactions that
+        changed this object. At most `limit` (None: all) are returned;
+        the history is read only as far as needed to find them.
+        """
+        result = []
+        if limit is not None and limit <= 0:
+            return result
+        for info in self.iter_log(since, until, user, description, oid):
+            result.append(info)
+            if limit is not None and len(result) >= limit:
+                break
+        return result
+
+    def iter_log(self, since=None, until=None, user=None, description=None,
+                 oid=None):
+        """Generator version of `log` without a limit."""
+        backend = self.backend
+        pattern = gocept.zodbundo.backends.compile_description(description)
+        since_time = _seconds(since)
+        until_time = _seconds(until)
+        since_tid = until_tid = None
+        if since_time is not None:
+            since_tid = gocept.zodbundo.ids.time_to_tid(since_time)
+        if until_time is not None:
+            # The first tid after `until` bounds the scan; times are
+            # compared exactly below.
+            until_tid = gocept.zodbundo.ids.time_to_tid(until_time + 1e-3)
+        if oid is not None:
+            oid = gocept.zodbundo.ids.parse_oid(oid)
+            infos = self._oid_log(oid, until_tid, since_tid)
+        else:
+            infos = backend.iter_log(until_tid, since_tid, self.progress)
+        try:
+            for info in infos:
+                if since_time is not None and info.time < since_time:
+                    if info.tid < since_tid:
+                        return
+                    continue
+                if until_time is not None and info.time > until_time:
+                    continue
+                if user is not None and not _user_matches(info.user, user):
+                    continue
+                if pattern is not None and not pattern.search(
+                        info.description):
+                    continue
+                yield info
+        finally:
+            close = getattr(infos, 'close', None)
+            if close is not None:
+                close()
+
+    def _oid_log(self, oid, until_tid, since_tid):
+        for info in gocept.zodbundo.backends.object_history(
+                self.db.storage, oid, until_tid, self.progress):
+            if since_tid is not None and info.tid < since_tid:
+                return
+            yield info
+
+    def show(self, tid):
+        """TransactionInfo of `tid` whose `changes` lists ObjectChange."""
+        tid = gocept.zodbundo.ids.parse_tid(tid)
+        txn, records = self.backend.records(tid)
+        changes = [
+            gocept.zodbundo.info.ObjectChange(
+                oid=oid,
+                class_name=gocept.zodbundo.backends.class_name(data),
+                size=len(data or b''))
+            for oid, data in records]
+        extension = dict(getattr(txn, 'extension', None) or {})
+        return gocept.zodbundo.info.TransactionInfo(
+            tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
+            user=gocept.zodbundo.backends._text(txn.user),
+            description=gocept.zodbundo.backends._text(txn.description),
+            size=sum(c.size for c in changes), extension=extension,
+            changes=changes)
+
+    # Undo
+
+    def _locate(self, tids):
+        """{tid: token} for the parsed `tids`; BadId for unusable ones."""
+        backend = self.backend
+        located = {}
+        for tid in _as_list(tids):
+            tid = gocept.zodbundo.ids.parse_tid(tid)
+            if tid not in located:
+                located[tid] = backend.locate(tid, self.progress)
+        if not located:
+            raise gocept.zodbundo.errors.BadArgument(
+                'No transaction given to undo.')
+        return located
+
+    def _later_tids(self, oid, tid):
+        """Transactions after `tid` that changed `oid`, newest first."""
+        later = []
+        for info in gocept.zodbundo.backends.object_history(
+                self.db.storage, oid):
+            if info.tid <= tid:
+                break
+            later.append(info.tid)
+        return later
+
+    def _cascade(self, located):
+        backend = self.backend
+        todo = list(located)
+        while todo:
+            tid = todo.pop()
+            for oid, data in backend.records(tid)[1]:
+                for later in self._later_tids(oid, tid):
+                    if later in located:
+                        continue
+                    if len(located) >= MAX_CASCADE:
+                        raise gocept.zodbundo.errors.Refused(
+                            'Cascade grows beyond {} transactions; undo'
+                            ' fewer transactions or revert single'
+                            ' objects.'.format(MAX_CASCADE))
+                    located[later] = backend.locate(later, self.progress)
+                    todo.append(later)
+        return located
+
+    def _targets(self, tids, cascade):
+        located = self._locate(tids)
+        if cascade:
+            located = self._cascade(located)
+        order = sorted(located, reverse=True)
+        return order, located
+
+    def _run(self, order, located, meta, commit):
+        """Undo `order` in one storage transaction; finish or abort it.
+
+        Returns (new tid or None, None) or (None, (failed tid, error)).
+        """
+        backend = self.backend
+        mvcc = self.db._mvcc_storage
+        instance = getattr(mvcc, 'undo_instance', mvcc.new_instance)()
+        finished = []
+        current = None
+        try:
+            instance.tpc_begin(meta)
+            try:
+                for current in order:
+                    backend.undo(instance, current, located[current], meta)
+                current = None
+                instance.tpc_vote(meta)
+                if commit:
+                    instance.tpc_finish(meta, finished.append)
+                else:
+                    instance.tpc_abort(meta)
+            except ZODB.POSException.UndoError as error:
+                instance.tpc_abort(meta)
+                return None, (current, error)
+            except BaseException:
+                instance.tpc_abort(meta)
+                raise
+        finally:
+            instance.release()
+        return (finished[0] if finished else None), None
+
+    def _meta(self, order, note, user):
+        undo_of = [gocept.zodbundo.ids.hexid(t) for t in order]
+        if note is None:
+            note = 'Undo of {}'.format(', '.join(undo_of))
+        return ZODB.Connection.TransactionMetaData(
+            user=user or '', description=note,
+            extension={'undo_of': undo_of})
+
+    def preview(self, tids, cascade=False):
+        """UndoPlan for undoing `tids` (and with `cascade` every later
+        transaction that touched the same objects). Never writes: on a
+        writable storage the undo runs up to the vote and is aborted."""
+        order, located = self._targets(tids, cascade)
+        return self._plan(order, located)
+
+    def _plan(self, order, located, failure=None):
+        entries = self._analyse(order)
+        if self.db.storage.isReadOnly() and failure is None:
+            return gocept.zodbundo.info.UndoPlan(
+                tuple(order), tuple(entries), 'analysis')
+        failed = {}
+        remaining = list(order)
+        while remaining:
+            if failure is None:
+                meta = self._meta(remaining, None, '')
+                ignored, failure = self._run(
+                    remaining, located, meta, commit=False)
+                if failure is None:
+                    break
+            failed_tid, error = failure
+            failure = None
+            self._attribute(entries, failed_tid, error, failed)
+            if failed_tid is None:
+                break
+            remaining.remove(failed_tid)
+        entries = [
+            _replace(e, status=gocept.zodbundo.info.CONFLICT, reason=failed[(e.tid, e.oid)])
+            if (e.tid, e.oid) in failed else e for e in entries]
+        return gocept.zodbundo.info.UndoPlan(
+            tuple(order), tuple(entries), 'trial')
+
+    def _attribute(self, entries, failed_tid, error, failed):
+        """Mark the entries the storage's UndoError is about."""
+        reasons = _undo_errors(error)
+        named = {oid for oid in reasons if oid is not None}
+        generic = reasons.get(None) or str(error)
+        candidates = [e for e in entries
+                      if failed_tid is None or e.tid == failed_tid]
+        marked = False
+        for entry in candidates:
+            if entry.oid in named:
+                failed[(entry.tid, entry.oid)] = reasons[entry.oid]
+                marked = True
+        if marked:
+            return
+        # The storage did not say which object (RelStorage): blame the
+        # objects changed later, or else the whole transaction.
+        blamed = [e for e in candidates
+                  if e.later_tids and e.status != gocept.zodbundo.info.CLEAN] or [
+                      e for e in candidates if e.later_tids] or candidates
+        for entry in blamed:
+            failed[(entry.tid, entry.oid)] = generic
+
+    def _analyse(self, order):
+        """Plan entries from the histories alone (no storage trial)."""
+        backend = self.backend
+        undoing = set(order)
+        overlay = {}
+        entries = []
+        with self._reader() as instance:
+            load_serial = self._loader(instance, 'loadSerial')
+            load_before = self._loader(instance, 'loadBefore')
+            for tid in order:
+                for oid, data in backend.records(tid)[1]:
+                    later = tuple(t for t in self._later_tids(oid, tid)
+                                  if t not in undoing)
+                    entry = self._judge(
+                        backend, instance, load_serial, load_before,
+                        overlay, tid, oid, data, later)
+                    entries.append(entry)
+        return entries
+
+    def _judge(self, backend, instance, load_serial, load_before, overlay,
+               tid, oid, data, later):
+        name = gocept.zodbundo.backends.class_name(data)
+        before = load_before(oid, tid)
+        pre_data = before[0] if before else None
+        entry = gocept.zodbundo.info.PlanEntry(
+            oid=oid, class_name=name, status=gocept.zodbundo.info.CLEAN, tid=tid,
+            later_tids=later)
+        if not later:
+            overlay[oid] = pre_data
+            return entry
+        if oid in overlay:
+            current = overlay[oid]
+            current_tid = None
+        else:
+            try:
+                current, current_tid = instance.load(oid)
+            except ZODB.POSException.POSKeyError:
+                current, current_tid = None, None
+        if current == data:
+            overlay[oid] = pre_data
+            return entry
+        if not pre_data:
+            return _replace(entry, status=gocept.zodbundo.info.CONFLICT, reason=(
+                'created by this transaction and changed later'))
+        if backend.resolves_on_undo and current_tid is not None:
+            resolve = getattr(backend.storage, 'tryToResolveConflict', None)
+            if resolve is not None:
+                try:
+                    overlay[oid] = resolve(
+                        oid, current_tid, tid, pre_data, current)
+                except Exception as error:  # noqa: B902 any failure to
+                    reason = 'not resolvable: {}'.format(  # resolve is a
+                        str(error) or type(error).__name__)  # conflict
+                else:
+                    return _replace(entry, status=gocept.zodbundo.info.RESOLVED)
+            else:
+                reason = 'changed later'
+        elif backend.resolves_on_undo:
+            reason = 'changed later'
+        else:
+            reason = ('changed later; {} does no conflict resolution on'
+                      ' undo'.format(backend.name))
+        return _replace(entry, status=gocept.zodbundo.info.CONFLICT, reason=reason)
+
+    def undo(self, tids, note=None, user=None, cascade=False):
+        """Undo `tids` newest first in one new transaction and commit.
+
+        Returns the TransactionInfo of the undo transaction; its extension
+        has 'undo_of' (hex tids). On a conflict nothing is written and
+        UndoConflict carries the plan.
+        """
+        order, located = self._targets(tids, cascade)
+        meta = self._meta(order, note, user)
+        new_tid, failure = self._run(order, located, meta, commit=True)
+        if failure is not None:
+            plan = self._plan(order, located, failure)
+            if plan.clean:  # raced with another writer: report as is
+                plan = _force_conflict(plan, failure)
+            raise gocept.zodbundo.errors.UndoConflict(plan)
+        if new_tid is None:
+            new_tid = self.db.storage.lastTransaction()
+        return gocept.zodbundo.info.TransactionInfo(
+            tid=new_tid, time=gocept.zodbundo.ids.tid_time(new_tid),
+            user=gocept.zodbundo.backends._text(meta.user),
+            description=gocept.zodbundo.backends._text(meta.description),
+            size=None, extension=dict(meta.extension))
+
+    def revert(self, oid, before, note=None, user=None):
+        """Store `oid`'s state as it was before `before`, as a new
+        transaction (for when undoing the whole transaction conflicts).
+
+        Refused where the object did not exist before `before`.
+        Returns the new transaction's TransactionInfo.
+        """
+        oid = gocept.zodbundo.ids.parse_oid(oid)
+        before = gocept.zodbundo.ids.parse_tid(before)
+        backend = self.backend
+        backend.locate(before, self.progress)
+        oid_hex = gocept.zodbundo.ids.hexid(oid)
+        before_hex = gocept.zodbundo.ids.hexid(before)
+        if note is None:
+            note = 'Revert {} to its state before {}'.format(
+                oid_hex, before_hex)
+        meta = ZODB.Connection.TransactionMetaData(
+            user=user or '', description=note,
+            extension={'revert_of': {'oid': oid_hex, 'before': before_hex}})
+        instance = self.db._mvcc_storage.new_instance()
+        finished = []
+        try:
+            instance.poll_invalidations()
+            try:
+                current, serial = instance.load(oid)
+            except ZODB.POSException.POSKeyError:
+                raise gocept.zodbundo.errors.BadId(
+                    'Unknown oid {}: no such object in {}.'.format(
+                        oid_hex, backend.name)) from None
+            old = self._loader(instance, 'loadBefore')(oid, before)
+            if not old or not old[0]:
+                raise gocept.zodbundo.errors.Refused(
+                    'Cannot revert {}: it did not exist before {}; undo'
+                    ' the transaction that created it instead.'.format(
+                        oid_hex, before_hex))
+            if old[0] == current:
+                raise gocept.zodbundo.errors.Refused(
+                    'Nothing to revert: {} is already as it was before'
+                    ' {}.'.format(oid_hex, before_hex))
+            instance.tpc_begin(meta)
+            try:
+                instance.store(oid, serial, old[0], '', meta)
+                instance.tpc_vote(meta)
+                instance.tpc_finish(meta, finished.append)
+            except BaseException:
+                instance.tpc_abort(meta)
+                raise
+        finally:
+            instance.release()
+        new_tid = finished[0] if finished else (
+            self.db.storage.lastTransaction())
+        return gocept.zodbundo.info.TransactionInfo(
+            tid=new_tid, time=gocept.zodbundo.ids.tid_time(new_tid),
+            user=user or '', description=note, size=None,
+            extension=dict(meta.extension))
+
+
+def _replace(entry, **changes):
+    return dataclasses.replace(entry, **changes)
+
+
+def _force_conflict(plan, failure):
+    failed_tid, error = failure
+    entries = tuple(
+        _replace(e, status=gocept.zodbundo.info.CONFLICT, reason=str(error))
+        if failed_tid is None or e.tid == failed_tid else e
+        for e in plan.entries)
+    return gocept.zodbundo.info.UndoPlan(plan.tids, entries, plan.checked_by)
+
+
+def _undo_errors(error):
+    """{oid or None: reason} from a (Multiple)UndoError."""
+    errors = getattr(error, '_errs', None)
+    if errors:
+        return {oid: str(err) for oid, err in errors}
+    oid = getattr(error, '_oid', None)
+    reason = getattr(error, '_reason', None) or str(error)
+    return {oid: reason}
+
+
+def _user_matches(actual, wanted):
+    return actual == wanted or (actual.split() or [''])[-1] == wanted
+
+
+def _seconds(when):
+    if when is None:
+        return None
+    if isinstance(when, datetime.datetime):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        return when.timestamp()
+    if isinstance(when, datetime.date):
+        return datetime.datetime(
+            when.year, when.month, when.day,
+            tzinfo=datetime.timezone.utc).timestamp()
+    return float(when)
