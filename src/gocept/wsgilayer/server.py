@@ -14,7 +14,8 @@ class WSGIServerLayer(plone.testing.Layer):
     HTTP/1.1 keep-alive, one tracked thread per connection, a tearDown
     that closes every connection and joins every thread in milliseconds.
 
-    An app exception is answered with `500` and its traceback, which also
+    Connections idle between requests are closed after each test, so that
+    no server thread outlives it.  An app exception is answered with `500` and its traceback, which also
     goes to stderr.
 
     Resources (the same as gocept.httplayer.HTTPServerLayer's):
@@ -42,6 +43,7 @@ class WSGIServerLayer(plone.testing.Layer):
         if port is not None:
             self.port = port
         self._server = None
+        self._context = None
         self._resource_names = ()
 
     def setUp(self):
@@ -51,18 +53,27 @@ class WSGIServerLayer(plone.testing.Layer):
             raise ValueError(
                 f'{self!r}: no base layer provides `wsgi_app`; put a'
                 ' WSGILayer into `bases`.')
+        context = gocept.wsgilayer.handler.Context(
+            gocept.wsgilayer.errors.HandleErrors(app))
         server = gocept.httplayer.server.Server(
             gocept.wsgilayer.handler.WSGIRequestHandler,
             host=self.host, port=self.port,
-            context=gocept.wsgilayer.errors.HandleErrors(app))
+            context=context)
         server.start()
         self._server = server
+        self._context = context
         resources = server.resources()
         for key, value in resources.items():
             self[key] = value
         self._resource_names = tuple(resources)
 
+    def testTearDown(self):
+        # A connection kept alive by the test's client would otherwise
+        # outlive the test in its server thread.
+        self._context.end_connections()
+
     def tearDown(self):
+        self._context = None
         server, self._server = self._server, None
         try:
             if server is not None:
