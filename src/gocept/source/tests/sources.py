@@ -3,6 +3,7 @@
 import gocept.source
 import zc.sourcefactory.basic
 import zc.sourcefactory.contextual
+import zc.sourcefactory.source
 import zope.interface
 import zope.schema.interfaces
 

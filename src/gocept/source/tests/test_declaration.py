@@ -1,11 +1,10 @@
+import unittest
+
 import gocept.source
 import gocept.source.declaration
 import gocept.source.tests.layers
-import unittest
 import zc.sourcefactory.basic
-import zc.sourcefactory.browser.source
 import zc.sourcefactory.browser.token
-import zc.sourcefactory.contextual
 import zc.sourcefactory.interfaces
 import zc.sourcefactory.named
 import zc.sourcefactory.source

@@ -1,6 +1,7 @@
 import doctest
-import gocept.source.tests.layers
 import unittest
+
+import gocept.source.tests.layers
 
 
 def test_suite():

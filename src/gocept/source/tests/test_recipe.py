@@ -5,9 +5,10 @@ zope.interface no longer has; ported, it declares the interface with
 ``@zope.interface.implementer`` on the inner class.
 """
 
+import unittest
+
 import gocept.source
 import gocept.source.tests.layers
-import unittest
 import zc.sourcefactory.basic
 import zc.sourcefactory.contextual
 import zc.sourcefactory.source

@@ -1,7 +1,8 @@
-import gocept.source.tests
-import gocept.source.tests.layers
 import os.path
 import unittest
+
+import gocept.source.tests
+import gocept.source.tests.layers
 import zope.browser.interfaces
 import zope.component
 import zope.configuration.config

@@ -1,0 +1,224 @@
+"""Benchmark: gocept.source.implementer against the hand-written recipe.
+
+Each workload creates a source, iterates its values and looks up a term for
+every value, once through zc.sourcefactory's ITerms adapters (what a widget
+does) and once through the factory's getTitle/getToken. It runs for three
+factories with the same values: ours (``@gocept.source.implementer``), the
+recipe (inner ``source_class`` with ``@zope.interface.implementer``) and,
+for reference, a plain factory declaring no interface.
+
+Variants run interleaved in a shuffled order each round, and the medians
+of all rounds are compared, so load on a shared machine hits all variants
+alike. Ours must cost no more than 1.05x the recipe.
+
+    bin/python bench/source.py [--rounds 15] [--loops 20] [--values 1000]
+                               [--check]
+
+``--check`` exits 1 when a ratio exceeds the limit.
+"""
+
+import argparse
+import gc
+import random
+import statistics
+import sys
+import time
+
+import gocept.source
+import zc.sourcefactory.basic
+import zc.sourcefactory.contextual
+import zc.sourcefactory.source
+import zope.browser.interfaces
+import zope.component
+import zope.configuration.xmlconfig
+import zope.interface
+import zope.publisher.browser
+import zope.schema.interfaces
+
+
+LIMIT = 1.05
+# The values of every source; main() fills it.
+VALUES = []
+
+
+class IBenchSource(zope.schema.interfaces.IIterableSource):
+    """The interface the sources declare."""
+
+
+def make_factories(values):
+    """Return {variant: (basic factory, contextual factory)}."""
+
+    @gocept.source.implementer(IBenchSource)
+    class OursBasic(zc.sourcefactory.basic.BasicSourceFactory):
+        def getValues(self):
+            return values
+
+    @gocept.source.implementer(IBenchSource)
+    class OursContextual(
+            zc.sourcefactory.contextual.BasicContextualSourceFactory):
+        def getValues(self, context):
+            return values
+
+    class RecipeBasic(zc.sourcefactory.basic.BasicSourceFactory):
+        @zope.interface.implementer(IBenchSource)
+        class source_class(zc.sourcefactory.source.FactoredSource):
+            pass
+
+        def getValues(self):
+            return values
+
+    class RecipeContextual(
+            zc.sourcefactory.contextual.BasicContextualSourceFactory):
+        @zope.interface.implementer(IBenchSource)
+        class source_class(zc.sourcefactory.source.FactoredContextualSource):
+            pass
+
+        def getValues(self, context):
+            return values
+
+    class PlainBasic(zc.sourcefactory.basic.BasicSourceFactory):
+        def getValues(self):
+            return values
+
+    class PlainContextual(
+            zc.sourcefactory.contextual.BasicContextualSourceFactory):
+        def getValues(self, context):
+            return values
+
+    return {
+        'ours': (OursBasic, OursContextual),
+        'recipe': (RecipeBasic, RecipeContextual),
+        'plain': (PlainBasic, PlainContextual),
+    }
+
+
+REQUEST = zope.publisher.browser.TestRequest()
+CONTEXT = object()
+
+
+def via_iterms(source):
+    terms = zope.component.getMultiAdapter(
+        (source, REQUEST), zope.browser.interfaces.ITerms)
+    for value in source:
+        terms.getTerm(value)
+
+
+def basic_iterms(basic, contextual):
+    via_iterms(basic())
+
+
+def contextual_iterms(basic, contextual):
+    via_iterms(contextual()(CONTEXT))
+
+
+def basic_factory_methods(basic, contextual):
+    source = basic()
+    factory = source.factory
+    for value in source:
+        factory.getTitle(value)
+        factory.getToken(value)
+
+
+def contains_last(basic, contextual):
+    # What Choice validation does: a membership test, here the worst case.
+    if VALUES[-1] not in basic():
+        raise AssertionError('the last value is missing from the source')
+
+
+WORKLOADS = [
+    ('basic source, ITerms.getTerm', basic_iterms),
+    ('contextual source, ITerms.getTerm', contextual_iterms),
+    ('basic source, getTitle/getToken', basic_factory_methods),
+    ('basic source, value in source', contains_last),
+]
+
+
+def sample(workload, factories, loops):
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(loops):
+        workload(*factories)
+    return (time.perf_counter() - start) / loops
+
+
+def measure(workload, variants, rounds, loops):
+    """Return {variant: median seconds per workload run}."""
+    times = {name: [] for name in variants}
+    for name, factories in variants.items():
+        workload(*factories)  # warm up caches (adapter lookups, specs)
+    for _ in range(rounds):
+        order = list(variants)
+        random.shuffle(order)
+        for name in order:
+            times[name].append(sample(workload, variants[name], loops))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def class_creation(rounds):
+    """Median seconds to define a factory class, ours vs the recipe."""
+    def ours():
+        @gocept.source.implementer(IBenchSource)
+        class Factory(zc.sourcefactory.basic.BasicSourceFactory):
+            pass
+
+    def recipe():
+        class Factory(zc.sourcefactory.basic.BasicSourceFactory):
+            @zope.interface.implementer(IBenchSource)
+            class source_class(zc.sourcefactory.source.FactoredSource):
+                pass
+
+    result = {}
+    for name, define in [('ours', ours), ('recipe', recipe)]:
+        samples = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(100):
+                define()
+            samples.append((time.perf_counter() - start) / 100)
+        result[name] = statistics.median(samples)
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--rounds', type=int, default=15,
+                        help='samples per variant (default: 15)')
+    parser.add_argument('--loops', type=int, default=20,
+                        help='workload runs per sample (default: 20)')
+    parser.add_argument('--values', type=int, default=1000,
+                        help='values in each source (default: 1000)')
+    parser.add_argument('--check', action='store_true',
+                        help=f'exit 1 if ours costs more than {LIMIT}x')
+    args = parser.parse_args(argv)
+
+    # zc.sourcefactory's ITerms and token adapters.
+    zope.configuration.xmlconfig.file('configure.zcml', gocept.source)
+    VALUES[:] = [f'value-{i}' for i in range(args.values)]
+    variants = make_factories(VALUES)
+
+    print(f'{args.values} values, median of {args.rounds} rounds x'
+          f' {args.loops} runs; times per run in ms')
+    print(f'{"workload":36} {"ours":>8} {"recipe":>8} {"plain":>8}'
+          f' {"ours/recipe":>12}')
+    worst = 0.0
+    for title, workload in WORKLOADS:
+        medians = measure(workload, variants, args.rounds, args.loops)
+        ratio = medians['ours'] / medians['recipe']
+        worst = max(worst, ratio)
+        print(f'{title:36} {medians["ours"] * 1e3:8.3f}'
+              f' {medians["recipe"] * 1e3:8.3f}'
+              f' {medians["plain"] * 1e3:8.3f} {ratio:11.3f}x')
+
+    created = class_creation(args.rounds)
+    print(f'{"defining a factory class (once)":36}'
+          f' {created["ours"] * 1e3:8.3f} {created["recipe"] * 1e3:8.3f}'
+          f' {"":8} {created["ours"] / created["recipe"]:11.3f}x')
+
+    verdict = 'ok' if worst <= LIMIT else 'TOO SLOW'
+    print(f'worst ours/recipe ratio over the workloads: {worst:.3f}x'
+          f' (limit {LIMIT}x): {verdict}')
+    return 1 if args.check and worst > LIMIT else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
