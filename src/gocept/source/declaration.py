@@ -103,7 +103,7 @@ def _check_factory(factory, interfaces):
 
 
 def _declaring_subclass(factory, base, interfaces):
-    # Named and placed like the recipe's inner class, so reprs, pickles and
+    # Named and placed like the recipe's inner class, so reprs and
     # tracebacks point at the factory.
     namespace = {
         '__module__': factory.__module__,

@@ -50,6 +50,12 @@ def source(_context, factory, name='', provides=None):
             f'Calling {_name(factory)}() to create the source failed:'
             f' {type(e).__name__}: {e}') from e
     for iface in interfaces:
+        # Guards against factories whose __new__ returns something else.
+        if not iface.providedBy(component):
+            raise zope.configuration.exceptions.ConfigurationError(
+                f'{_name(factory)}() returned {component!r}, which does not'
+                f' provide {_name(iface)}.')
+    for iface in interfaces:
         _context.action(
             discriminator=('utility', iface, name),
             callable=zope.component.zcml.handler,

@@ -3,6 +3,7 @@
 import gocept.source
 import zc.sourcefactory.basic
 import zc.sourcefactory.contextual
+import zc.sourcefactory.factories
 import zc.sourcefactory.source
 import zope.interface
 import zope.schema.interfaces
@@ -95,3 +96,16 @@ class NotAFactory:
 
     def getValues(self):
         return COLORS
+
+
+class BinderFromBasicFactory(zc.sourcefactory.basic.BasicSourceFactory):
+    """A basic factory whose __new__ returns a context binder."""
+
+    def __new__(cls):
+        factory = object.__new__(cls)
+        return zc.sourcefactory.factories.FactoredContextualSourceBinder(
+            factory, cls.source_class)
+
+
+BinderFromBasicFactory = gocept.source.implementer(IColorSource)(
+    BinderFromBasicFactory)

@@ -134,6 +134,11 @@ class ConfigurationErrorTests(unittest.TestCase):
             'Calling gocept.source.tests.sources.NeedsArguments() to create'
             ' the source failed: TypeError')
 
+    def test_factory_returning_no_source(self):
+        self.assertConfigurationError(
+            'returns_no_source.zcml',
+            'which does not provide gocept.source.tests.sources.IColorSource')
+
     def test_failed_file_registers_nothing(self):
         with self.assertRaises(
                 zope.configuration.exceptions.ConfigurationError):
