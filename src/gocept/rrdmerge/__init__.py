@@ -1,0 +1,32 @@
+"""Merge RRD files: fill a new RRD's unknown rows from an old one's."""
+
+from gocept.rrdmerge.errors import Error
+from gocept.rrdmerge.errors import InputNotFound
+from gocept.rrdmerge.errors import NotAnRRD
+from gocept.rrdmerge.errors import RRDToolFailed
+from gocept.rrdmerge.errors import RRDToolNotFound
+from gocept.rrdmerge.errors import TargetBusy
+from gocept.rrdmerge.errors import UnsupportedLayout
+from gocept.rrdmerge.filemerge import merge
+from gocept.rrdmerge.report import ArchiveReport
+from gocept.rrdmerge.report import FileResult
+from gocept.rrdmerge.report import MergeReport
+from gocept.rrdmerge.report import TreeReport
+from gocept.rrdmerge.tree import merge_tree
+
+
+__all__ = [
+    'ArchiveReport',
+    'Error',
+    'FileResult',
+    'InputNotFound',
+    'MergeReport',
+    'NotAnRRD',
+    'RRDToolFailed',
+    'RRDToolNotFound',
+    'TargetBusy',
+    'TreeReport',
+    'UnsupportedLayout',
+    'merge',
+    'merge_tree',
+]

@@ -1,0 +1,150 @@
+"""The `rrdmerge` command.
+
+    rrdmerge NEW OLD [-o OUT] [--dry-run]
+    rrdmerge --tree NEWDIR OLDDIR [-o OUTDIR] [--jobs N] [--dry-run]
+
+Exit codes: 0 done, 1 a merge failed (in tree mode: any file), 2 usage
+error, missing rrdtool, missing input or an input that is no RRD.
+"""
+
+import argparse
+import json
+import logging
+import sys
+
+import gocept.rrdmerge.errors
+import gocept.rrdmerge.filemerge
+import gocept.rrdmerge.tree
+
+
+log = logging.getLogger(__name__)
+
+INPUT_ERRORS = (
+    gocept.rrdmerge.errors.InputNotFound,
+    gocept.rrdmerge.errors.NotAnRRD,
+    gocept.rrdmerge.errors.RRDToolNotFound,
+)
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog='rrdmerge',
+        description=(
+            'Fill the unknown rows of NEW with the data OLD has for the'
+            ' same time, bit for bit. Known values (zeros too) are never'
+            ' touched, nothing is interpolated. Without -o, NEW is'
+            ' replaced atomically.'))
+    p.add_argument('new', metavar='NEW', help='RRD (directory with --tree)'
+                   ' to fill, e.g. the one the rebuilt server writes')
+    p.add_argument('old', metavar='OLD', help='RRD (directory with'
+                   ' --tree) with the history, e.g. from the backup')
+    p.add_argument('-o', '--out', metavar='OUT',
+                   help='write the result here instead of replacing NEW')
+    p.add_argument('--tree', action='store_true',
+                   help='merge directory trees, files matched by'
+                   ' relative path')
+    p.add_argument('--jobs', '-j', type=int, default=1, metavar='N',
+                   help='tree mode: merge N files in parallel')
+    p.add_argument('--pattern', default='*.rrd',
+                   help='tree mode: names of the files to merge'
+                   ' (default: %(default)s)')
+    p.add_argument('--dry-run', '-n', action='store_true',
+                   help='write nothing, report what would be filled')
+    p.add_argument('--text', action='store_true',
+                   help='go through rrdtool dump/restore even where the'
+                   ' binary layout is known (values lose precision)')
+    p.add_argument('--rrdtool', metavar='PATH',
+                   help='the rrdtool program (default: rrdtool on PATH)')
+    p.add_argument('--json', action='store_true',
+                   help='print the report as JSON')
+    p.add_argument('--quiet', '-q', action='store_true',
+                   help='print failures and the summary only')
+    p.add_argument('--debug', action='store_true',
+                   help='show tracebacks')
+    return p
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal stream."""
+
+    width = 30
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __call__(self, done, total, path):
+        filled = self.width * done // total if total else self.width
+        bar = '#' * filled + '.' * (self.width - filled)
+        self.stream.write(f'\r[{bar}] {done}/{total} {path[-40:]:40}')
+        self.stream.flush()
+
+    def close(self):
+        self.stream.write('\r' + ' ' * (self.width + 60) + '\r')
+        self.stream.flush()
+
+
+def _run(args, stdout, stderr):
+    method = 'text' if args.text else 'auto'
+    if not args.tree:
+        report = gocept.rrdmerge.filemerge.merge(
+            args.new, args.old, args.out, dry_run=args.dry_run,
+            rrdtool=args.rrdtool, method=method)
+        if args.json:
+            json.dump(report.as_dict(), stdout, indent=2)
+            stdout.write('\n')
+        elif args.quiet:
+            stdout.write(report.lines()[0] + '\n')
+        else:
+            stdout.write(str(report) + '\n')
+        return 0
+    progress = ProgressBar(stderr) if stderr.isatty() else None
+    try:
+        report = gocept.rrdmerge.tree.merge_tree(
+            args.new, args.old, args.out, jobs=args.jobs,
+            dry_run=args.dry_run, pattern=args.pattern, progress=progress,
+            rrdtool=args.rrdtool, method=method)
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        json.dump(report.as_dict(), stdout, indent=2)
+        stdout.write('\n')
+    else:
+        for path in report.removed_temp_files:
+            stdout.write(f'removed temp file of a killed run: {path}\n')
+        for result in report.files:
+            if result.failed or not args.quiet:
+                stdout.write(f'{result}\n')
+        stdout.write(report.summary() + '\n')
+    return 0 if report.ok else 1
+
+
+def main(argv=None, stdout=None, stderr=None):
+    """Run the command; return the exit code."""
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    p = parser()
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as e:
+        return e.code
+    if args.jobs < 1:
+        stderr.write('rrdmerge: error: --jobs must be at least 1\n')
+        return 2
+    if args.jobs != 1 and not args.tree:
+        stderr.write('rrdmerge: error: --jobs needs --tree\n')
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING)
+    try:
+        return _run(args, stdout, stderr)
+    except INPUT_ERRORS as e:
+        if args.debug:
+            raise
+        stderr.write(f'rrdmerge: error: {e}\n')
+        return 2
+    except (gocept.rrdmerge.errors.Error, OSError) as e:
+        if args.debug:
+            raise
+        stderr.write(f'rrdmerge: error: {e}\n')
+        return 1

@@ -1,0 +1,100 @@
+"""Merge one RRD file: fill NEW's unknown cells from OLD."""
+
+import os
+
+import gocept.rrdmerge.atomic
+import gocept.rrdmerge.errors
+import gocept.rrdmerge.fill
+import gocept.rrdmerge.match
+import gocept.rrdmerge.report
+import gocept.rrdmerge.rrdfile
+import gocept.rrdmerge.rrdtool
+import gocept.rrdmerge.textmerge
+import gocept.rrdmerge.verify
+
+
+METHODS = ('auto', 'binary', 'text')
+
+
+def check_input(path, label):
+    """Raise a clear error unless `path` is an existing file."""
+    if not os.path.exists(path):
+        raise gocept.rrdmerge.errors.InputNotFound(
+            f'{label} {path}: no such file')
+    if os.path.isdir(path):
+        raise gocept.rrdmerge.errors.NotAnRRD(
+            f'{label} {path}: is a directory, not an RRD file'
+            ' (use --tree for directories)')
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except FileNotFoundError:
+        return False
+
+
+def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
+          method='auto', verify_always=False):
+    """Fill every unknown cell of NEW whose row time OLD knows; return a
+    `MergeReport`.
+
+    The result goes to `out`, NEW itself when None (then NEW is replaced
+    atomically; inputs are never changed otherwise). With `dry_run`
+    nothing is written, the report counts the cells that would be filled.
+
+    `method` 'auto' patches the binary files and falls back to `rrdtool
+    dump`/`restore` where the layout cannot be verified; 'binary' raises
+    `UnsupportedLayout` instead, 'text' always takes the fallback.
+    `rrdtool` names the rrdtool program. The binary layout is checked
+    against `rrdtool info` once per format version and process, for
+    every file with `verify_always`.
+    """
+    if method not in METHODS:
+        raise ValueError(f'The `method` argument must be one of {METHODS}.')
+    program = gocept.rrdmerge.rrdtool.find(rrdtool)
+    new, old = os.fspath(new), os.fspath(old)
+    out = new if out is None else os.fspath(out)
+    check_input(new, 'NEW')
+    check_input(old, 'OLD')
+
+    def fresh_report():
+        return gocept.rrdmerge.report.MergeReport(
+            new=new, old=old, out=out, dry_run=dry_run)
+
+    report = fresh_report()
+    if method != 'text':
+        try:
+            return _merge_binary(
+                program, new, old, out, dry_run, verify_always, report)
+        except gocept.rrdmerge.errors.UnsupportedLayout as e:
+            if method == 'binary':
+                raise
+            report = fresh_report()
+            report.notes.append(f'binary layout not verified: {e}')
+    report.method = 'text'
+    report.notes.append(gocept.rrdmerge.report.TEXT_NOTE)
+    gocept.rrdmerge.textmerge.merge(program, new, old, out, dry_run, report)
+    return report
+
+
+def _merge_binary(program, new, old, out, dry_run, verify_always, report):
+    in_place = _same_file(new, out)
+    # The lock keeps `rrdtool update` from changing NEW between our read
+    # and the rename (it would lose that update).
+    with gocept.rrdmerge.atomic.locked(new) as fd:
+        new_data = gocept.rrdmerge.atomic.read_locked(fd)
+        new_header = gocept.rrdmerge.rrdfile.parse(new_data, new)
+        old_header, old_data = gocept.rrdmerge.rrdfile.read(old)
+        gocept.rrdmerge.verify.verify(program, new_header, verify_always)
+        gocept.rrdmerge.verify.verify(program, old_header, verify_always)
+        match = gocept.rrdmerge.match.match(new_header, old_header, report)
+        out_data = bytearray(new_data)
+        gocept.rrdmerge.fill.fill(
+            new_header, out_data, old_header, old_data, match)
+        if dry_run or (in_place and not report.cells_filled):
+            return report
+        gocept.rrdmerge.atomic.replace(
+            out, gocept.rrdmerge.atomic.write_bytes(out_data), like=new)
+        report.written = True
+    return report

@@ -1,0 +1,109 @@
+"""The fallback: merge through `rrdtool dump` and `rrdtool restore`.
+
+Used where the binary layout cannot be verified (old format versions,
+layouts of other machines that this machine's rrdtool still reads). It
+follows the same rules as the binary route, but every value goes through
+text: dump prints 10 significant digits, so known values of NEW may
+change in their last bits. The report says so.
+"""
+
+import math
+import os
+import re
+import tempfile
+import types
+
+import gocept.rrdmerge.atomic
+import gocept.rrdmerge.match
+import gocept.rrdmerge.rrdtool
+
+
+STEP = re.compile(r'<step>\s*(\d+)\s*</step>')
+DS = re.compile(
+    r'<ds>\s*<name>\s*(\S+)\s*</name>\s*<type>\s*(\S+)\s*</type>')
+RRA = re.compile(r'<rra>.*?</rra>', re.S)
+CF = re.compile(r'<cf>\s*(\w+)\s*</cf>')
+PDP_PER_ROW = re.compile(r'<pdp_per_row>\s*(\d+)\s*</pdp_per_row>')
+ROW = re.compile(r'/ (\d+) --> <row>(.*?)</row>')
+VALUE = re.compile(r'<v>\s*(.*?)\s*</v>')
+
+
+def _unknown(text):
+    try:
+        return math.isnan(float(text))
+    except ValueError:
+        return True
+
+
+def parse(xml):
+    """Describe a dump like a binary header, plus rows by time."""
+    data_sources = [
+        types.SimpleNamespace(index=i, name=name, type=dst)
+        for i, (name, dst) in enumerate(DS.findall(xml))]
+    archives = []
+    for i, match in enumerate(RRA.finditer(xml)):
+        section = match.group(0)
+        rows = {int(time): VALUE.findall(values)
+                for time, values in ROW.findall(section)}
+        archives.append(types.SimpleNamespace(
+            index=i, cf=CF.search(section).group(1),
+            pdp_per_row=int(PDP_PER_ROW.search(section).group(1)),
+            rows=len(rows), values=rows, span=match.span()))
+    return types.SimpleNamespace(
+        step=int(STEP.search(xml).group(1)), data_sources=data_sources,
+        archives=archives)
+
+
+def fill(new_xml, new, old, match):
+    """NEW's dump with the filled values; counts go into `match`."""
+    replacements = {}
+    for new_archive, candidates, entry in match.archives:
+        def row(found, new_archive=new_archive, candidates=candidates,
+                entry=entry):
+            time = int(found.group(1))
+            values = VALUE.findall(found.group(2))
+            for new_index, old_index, name in match.data_sources:
+                if not _unknown(values[new_index]):
+                    continue
+                for old_archive in candidates:
+                    old_values = old_archive.values.get(time)
+                    if old_values and not _unknown(old_values[old_index]):
+                        values[new_index] = old_values[old_index]
+                        entry.filled[name] += 1
+                        break
+            cells = ''.join(f'<v>{v}</v>' for v in values)
+            return f'/ {time} --> <row>{cells}</row>'
+        start, end = new_archive.span
+        replacements[start] = (end, ROW.sub(row, new_xml[start:end]))
+    parts = []
+    position = 0
+    for start in sorted(replacements):
+        end, text = replacements[start]
+        parts.append(new_xml[position:start])
+        parts.append(text)
+        position = end
+    parts.append(new_xml[position:])
+    return ''.join(parts)
+
+
+def merge(program, new, old, out, dry_run, report):
+    """Merge via dump/restore, filling in `report`."""
+    new_xml = gocept.rrdmerge.rrdtool.run(program, 'dump', new)
+    old_xml = gocept.rrdmerge.rrdtool.run(program, 'dump', old)
+    new_dump = parse(new_xml)
+    old_dump = parse(old_xml)
+    match = gocept.rrdmerge.match.match(new_dump, old_dump, report)
+    merged_xml = fill(new_xml, new_dump, old_dump, match)
+    if dry_run or (out == new and not report.cells_filled):
+        return
+    with tempfile.TemporaryDirectory(prefix='rrdmerge-') as tmp:
+        xml_path = os.path.join(tmp, 'merged.xml')
+        rrd_path = os.path.join(tmp, 'merged.rrd')
+        with open(xml_path, 'w', encoding='utf-8') as f:
+            f.write(merged_xml)
+        gocept.rrdmerge.rrdtool.run(program, 'restore', xml_path, rrd_path)
+        with open(rrd_path, 'rb') as f:
+            data = f.read()
+    gocept.rrdmerge.atomic.replace(
+        out, gocept.rrdmerge.atomic.write_bytes(data), like=new)
+    report.written = True

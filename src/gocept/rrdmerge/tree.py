@@ -1,0 +1,125 @@
+"""Merge whole directory trees of RRD files."""
+
+import concurrent.futures
+import fnmatch
+import os
+
+import gocept.rrdmerge.atomic
+import gocept.rrdmerge.errors
+import gocept.rrdmerge.filemerge
+import gocept.rrdmerge.report
+import gocept.rrdmerge.rrdfile
+import gocept.rrdmerge.rrdtool
+
+
+def _files(directory, pattern):
+    result = set()
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames.sort()
+        for name in filenames:
+            if gocept.rrdmerge.atomic.is_temp_name(name):
+                continue
+            if fnmatch.fnmatch(name, pattern):
+                result.add(os.path.relpath(
+                    os.path.join(dirpath, name), directory))
+    return result
+
+
+def _copy(source, target, dry_run):
+    """Copy one RRD atomically, after checking it is one."""
+    with open(source, 'rb') as f:
+        data = f.read()
+    try:
+        gocept.rrdmerge.rrdfile.parse(data, source)
+    except gocept.rrdmerge.errors.UnsupportedLayout:
+        pass  # rrdtool may still read it; copying does not look inside.
+    if not dry_run:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        gocept.rrdmerge.atomic.replace(
+            target, gocept.rrdmerge.atomic.write_bytes(data), like=source)
+
+
+def _one(task):
+    """Handle one relative path; never raises for a bad file."""
+    rel, new, old, out, dry_run, options = task
+    try:
+        if new and old:
+            if not dry_run:
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+            report = gocept.rrdmerge.filemerge.merge(
+                new, old, out, dry_run=dry_run, **options)
+            return gocept.rrdmerge.report.FileResult(
+                rel, 'merged', report=report)
+        if old:
+            _copy(old, out, dry_run)
+            return gocept.rrdmerge.report.FileResult(rel, 'copied from OLD')
+        if out != new:
+            _copy(new, out, dry_run)
+        return gocept.rrdmerge.report.FileResult(rel, 'kept')
+    except (gocept.rrdmerge.errors.Error, OSError) as e:
+        return gocept.rrdmerge.report.FileResult(
+            rel, 'failed', error=str(e))
+    except Exception as e:
+        return gocept.rrdmerge.report.FileResult(
+            rel, 'failed', error=f'unexpected {e.__class__.__name__}: {e}')
+
+
+def merge_tree(newdir, olddir, out=None, jobs=1, dry_run=False, *,
+               pattern='*.rrd', progress=None, rrdtool=None,
+               method='auto', verify_always=False):
+    """Merge every RRD in OLDDIR into its namesake in NEWDIR; return a
+    `TreeReport`.
+
+    Files are matched by their path relative to the two directories and
+    by `pattern` (other files are not looked at). Files only OLD has are
+    copied, files only NEW has are kept. The results go to `out`, NEWDIR
+    itself when None. A bad file is reported and the rest still merged.
+    `jobs` > 1 merges in that many processes. `progress(done, total,
+    path)` is called after each file. Temp files of killed earlier runs
+    in the output tree are removed first. The other options are those of
+    `merge()`.
+    """
+    if jobs < 1:
+        raise ValueError('The `jobs` argument must be at least 1.')
+    rrdtool = gocept.rrdmerge.rrdtool.find(rrdtool)
+    newdir, olddir = os.fspath(newdir), os.fspath(olddir)
+    for path, label in ((newdir, 'NEWDIR'), (olddir, 'OLDDIR')):
+        if not os.path.isdir(path):
+            raise gocept.rrdmerge.errors.InputNotFound(
+                f'{label} {path}: no such directory')
+    outdir = newdir if out is None else os.fspath(out)
+    report = gocept.rrdmerge.report.TreeReport(
+        new=newdir, old=olddir, out=outdir, dry_run=dry_run)
+    if not dry_run and os.path.isdir(outdir):
+        report.removed_temp_files = gocept.rrdmerge.atomic.remove_stale(
+            outdir)
+
+    new_files = _files(newdir, pattern)
+    old_files = _files(olddir, pattern)
+    options = dict(rrdtool=rrdtool, method=method,
+                   verify_always=verify_always)
+    tasks = []
+    for rel in sorted(new_files | old_files):
+        tasks.append((
+            rel,
+            os.path.join(newdir, rel) if rel in new_files else None,
+            os.path.join(olddir, rel) if rel in old_files else None,
+            os.path.join(outdir, rel), dry_run, options))
+
+    results = {}
+
+    def done(result):
+        results[result.path] = result
+        if progress is not None:
+            progress(len(results), len(tasks), result.path)
+
+    if jobs == 1:
+        for task in tasks:
+            done(_one(task))
+    else:
+        with concurrent.futures.ProcessPoolExecutor(jobs) as pool:
+            futures = [pool.submit(_one, task) for task in tasks]
+            for future in concurrent.futures.as_completed(futures):
+                done(future.result())
+    report.files = [results[task[0]] for task in tasks]
+    return report
