@@ -212,8 +212,8 @@ class FakeRequestHandler(http.server.BaseHTTPRequestHandler):
                       text.encode('utf-8'))
             return
         if response.delay:
-            # Waiting on the server's event lets stop() cut the delay short.
-            self.server.stopping.wait(response.delay)
+            # The server cuts the delay short when it closes connections.
+            self.server.sleep(response.delay)
         if response.fault is not None:
             self.break_connection(response.fault)
         elif response.handler is not None:

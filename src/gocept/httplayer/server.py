@@ -52,8 +52,8 @@ class Server:
     client_address, server)``, so ``self.server`` is this object and
     ``self.server.context`` what the caller passed as `context`.
 
-    A handler that waits (a delayed response) should wait on
-    ``self.server.stopping`` so that ``stop()`` need not wait for it.
+    A handler that waits (a delayed response) should call
+    ``self.server.sleep(seconds)``, so that ``stop()`` need not wait for it.
     """
 
     # How long stop() lets an in-flight request finish before shutting its
@@ -89,6 +89,8 @@ class Server:
         self._wake_read = self._wake_write = None
         self._accept_thread = None
         self._lock = threading.Lock()
+        self._wakeup = threading.Condition()
+        self._generation = 0  # counts close_connections() calls
         self._connections = {}  # thread -> socket, while it serves
         self._threads = set()  # every connection thread until joined
         self._started = False
@@ -229,6 +231,13 @@ class Server:
         conn.settimeout(None)
         return conn
 
+    def sleep(self, seconds):
+        """Wait `seconds`, less if close_connections() or stop() is called."""
+        with self._wakeup:
+            generation = self._generation
+            self._wakeup.wait_for(
+                lambda: self._generation != generation, seconds)
+
     def handle_error(self, error, client_address):
         """Record an exception a handler raised; it is also logged."""
         self.errors.append(error)
@@ -261,6 +270,9 @@ class Server:
         A layer calls this between tests, so no connection thread of one
         test is alive in the next.
         """
+        with self._wakeup:
+            self._generation += 1
+            self._wakeup.notify_all()
         # Shutting down the reading side wakes an idle keep-alive handler
         # (it reads end of file and returns) but lets a handler that is
         # writing its response finish it.
