@@ -105,11 +105,11 @@ class UndoTool:
         since_time = _seconds(since)
         until_time = _seconds(until)
         since_tid = until_tid = None
+        # tids only bound the scan, with a millisecond to spare for float
+        # rounding; the times themselves are compared exactly below.
         if since_time is not None:
-            since_tid = gocept.zodbundo.ids.time_to_tid(since_time)
+            since_tid = gocept.zodbundo.ids.time_to_tid(since_time - 1e-3)
         if until_time is not None:
-            # The first tid after `until` bounds the scan; times are
-            # compared exactly below.
             until_tid = gocept.zodbundo.ids.time_to_tid(until_time + 1e-3)
         if oid is not None:
             oid = gocept.zodbundo.ids.parse_oid(oid)

@@ -1,0 +1,327 @@
+"""What must be true of the undo tool on every undoable storage.
+
+`UndoScenarios` is a mixin run by one TestCase class per storage layer.
+"""
+import re
+import time
+
+import BTrees.Length
+import persistent.mapping
+import transaction
+import ZODB.POSException
+
+import gocept.zodbundo
+
+
+class Counting:
+    """Wraps a generator and counts how many items were taken from it."""
+
+    def __init__(self, iterable):
+        self.iterable = iter(iterable)
+        self.taken = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = next(self.iterable)
+        self.taken += 1
+        return item
+
+
+class UndoScenarios:
+    """Mixin; the class sets `layer` and `resolves_on_undo`."""
+
+    resolves_on_undo = True
+
+    def setUp(self):
+        super().setUp()
+        self.db = self.layer['zodbDB']
+        self.root = self.layer['zodbRoot']
+        self.tool = gocept.zodbundo.UndoTool(self.db)
+
+    # helpers
+
+    def commit(self, note, user=''):
+        txn = transaction.get()
+        txn.note(note)
+        if user:
+            txn.user = user
+        transaction.commit()
+        return self.db.lastTransaction()
+
+    def refresh(self):
+        transaction.begin()
+
+    def make_objects(self, *names, value='A'):
+        for name in names:
+            self.root[name] = persistent.mapping.PersistentMapping(
+                value=value)
+        return self.commit('create ' + ' '.join(names))
+
+    def set_values(self, value, *names, note=None, user=''):
+        for name in names:
+            self.root[name]['value'] = value
+        return self.commit(note or 'set {} to {}'.format(
+            ' '.join(names), value), user=user)
+
+    def values(self, *names):
+        self.refresh()
+        return [self.root[name]['value'] for name in names]
+
+    def oid(self, name):
+        return self.root[name]._p_oid
+
+    def written_state(self):
+        """What would change if anything were written."""
+        storage = self.db.storage
+        newest = storage.undoLog(0, 1)
+        return (self.db.lastTransaction(),
+                [e['id'] for e in newest], self.storage_size())
+
+    def storage_size(self):
+        file_name = getattr(self.db.storage, '_file_name', None)
+        if file_name is not None:
+            import os
+            return os.path.getsize(file_name)
+        return None
+
+    def other_connection_values(self, *names):
+        manager = transaction.TransactionManager()
+        connection = self.db.open(transaction_manager=manager)
+        try:
+            root = connection.root()
+            return [root[name]['value'] for name in names]
+        finally:
+            manager.abort()
+            connection.close()
+
+    # 1. the seed scenario
+
+    def test_seed_scenario_end_to_end(self):
+        self.make_objects('a', 'b', 'c')
+        bad = self.set_values('B', 'a', 'b', 'c', note='fix-up script')
+        history = self.tool.history(self.oid('b'))
+        self.assertEqual(bad, history[0].tid)
+        self.assertEqual('fix-up script', history[0].description)
+        plan = self.tool.preview([history[0].tid])
+        self.assertTrue(plan.clean)
+        self.assertEqual(
+            {self.oid(n) for n in 'abc'}, {e.oid for e in plan.entries})
+        self.assertEqual({'clean'}, {e.status for e in plan.entries})
+        info = self.tool.undo([bad])
+        self.assertEqual(['A', 'A', 'A'], self.values('a', 'b', 'c'))
+        newest = self.tool.log(limit=1)[0]
+        self.assertEqual(info.tid, newest.tid)
+        self.assertEqual([bad.hex()], newest.extension['undo_of'])
+        self.assertIn(bad.hex(), newest.description)
+        self.assertIn('Undo', newest.description)
+        self.tool.undo(info.tid)
+        self.assertEqual(['B', 'B', 'B'], self.values('a', 'b', 'c'))
+
+    def test_undo_accepts_hex_forms_and_records_user_and_note(self):
+        self.make_objects('a')
+        bad = self.set_values('B', 'a')
+        self.tool.undo('0x' + bad.hex(), note='oops, script', user='ops')
+        newest = self.tool.log(limit=1)[0]
+        self.assertEqual('oops, script', newest.description)
+        self.assertEqual('ops', newest.user)
+        self.assertEqual([bad.hex()], newest.extension['undo_of'])
+
+    # 2. the seed's conflict
+
+    def test_conflict_names_object_class_and_later_tid(self):
+        self.make_objects('a', 'b')
+        x = self.set_values('B', 'a', 'b')
+        later = self.set_values('C', 'a')
+        plan = self.tool.preview([x])
+        self.assertFalse(plan.clean)
+        [conflict] = plan.conflicts
+        self.assertEqual(self.oid('a'), conflict.oid)
+        self.assertEqual(
+            'persistent.mapping.PersistentMapping', conflict.class_name)
+        self.assertEqual((later,), conflict.later_tids)
+        self.assertEqual('clean', plan.status(self.oid('b')))
+
+    def test_conflicting_undo_raises_with_plan_and_writes_nothing(self):
+        self.make_objects('a', 'b')
+        x = self.set_values('B', 'a', 'b')
+        later = self.set_values('C', 'a')
+        before = self.written_state()
+        with self.assertRaises(gocept.zodbundo.UndoConflict) as caught:
+            self.tool.undo([x])
+        self.assertEqual(before, self.written_state())
+        self.assertEqual(['C', 'B'], self.values('a', 'b'))
+        [conflict] = caught.exception.plan.conflicts
+        self.assertEqual((later,), conflict.later_tids)
+        self.assertIn(later.hex(), str(caught.exception))
+        self.assertIsInstance(caught.exception, gocept.zodbundo.Error)
+
+    def test_conflict_resolving_class(self):
+        self.root['length'] = BTrees.Length.Length(0)
+        self.commit('create length')
+        x = self.commit_length_change(5)
+        self.commit_length_change(2)
+        plan = self.tool.preview([x])
+        expected = 'resolved' if self.resolves_on_undo else 'conflict'
+        self.assertEqual(expected, plan.status(self.root['length']._p_oid))
+        if self.resolves_on_undo:
+            self.tool.undo([x])
+            self.refresh()
+            self.assertEqual(2, self.root['length']())
+        else:
+            with self.assertRaises(gocept.zodbundo.UndoConflict):
+                self.tool.undo([x])
+
+    def commit_length_change(self, delta):
+        self.root['length'].change(delta)
+        return self.commit('length += {}'.format(delta))
+
+    # 3. preview never writes
+
+    def test_preview_never_writes(self):
+        self.make_objects('a', 'b')
+        x = self.set_values('B', 'a', 'b')
+        before = self.written_state()
+        plan = self.tool.preview([x])
+        self.assertTrue(plan.clean)
+        self.assertEqual('trial', plan.checked_by)
+        self.assertEqual(before, self.written_state())
+        self.assertEqual(['B', 'B'], self.other_connection_values('a', 'b'))
+        self.assertEqual(['B', 'B'], self.values('a', 'b'))
+        self.tool.undo([x])
+        self.assertEqual(['A', 'A'], self.values('a', 'b'))
+
+    # 4. cascade
+
+    def test_cascade_undoes_later_transactions_newest_first(self):
+        self.make_objects('a', 'b', 'c')
+        x = self.set_values('B', 'a')
+        y = self.set_values('C', 'a', 'b')
+        self.set_values('Z', 'c')  # unrelated: stays
+        self.assertFalse(self.tool.preview([x]).clean)
+        plan = self.tool.preview([x], cascade=True)
+        self.assertTrue(plan.clean)
+        self.assertEqual((y, x), plan.tids)
+        info = self.tool.undo([x], cascade=True)
+        self.assertEqual([y.hex(), x.hex()], info.extension['undo_of'])
+        self.assertEqual(['A', 'A', 'Z'], self.values('a', 'b', 'c'))
+
+    # 5. revert
+
+    def test_revert_restores_one_object_when_undo_conflicts(self):
+        self.make_objects('a', 'b')
+        x = self.set_values('B', 'a', 'b')
+        self.set_values('C', 'a')
+        with self.assertRaises(gocept.zodbundo.UndoConflict):
+            self.tool.undo([x])
+        info = self.tool.revert(self.oid('a'), before=x)
+        self.assertEqual(['A', 'B'], self.values('a', 'b'))
+        self.assertEqual(info.tid, self.tool.history(self.oid('a'))[0].tid)
+        self.assertIn('Revert', self.tool.log(limit=1)[0].description)
+
+    def test_revert_refuses_object_that_did_not_exist_before(self):
+        x = self.make_objects('new')
+        with self.assertRaises(gocept.zodbundo.Refused) as caught:
+            self.tool.revert(self.oid('new'), before=x)
+        self.assertIn('did not exist before', str(caught.exception))
+
+    # 6. log
+
+    def make_log(self):
+        self.make_objects('a', 'b')
+        tids = {}
+        tids['alice1'] = self.set_values('1', 'a', note='import run 1',
+                                         user='alice')
+        tids['bob'] = self.set_values('2', 'b', note='manual edit',
+                                      user='bob')
+        tids['alice2'] = self.set_values('3', 'a', note='import run 2',
+                                         user='alice')
+        return tids
+
+    def test_log_is_newest_first_with_limit(self):
+        tids = self.make_log()
+        log = self.tool.log(limit=2)
+        self.assertEqual([tids['alice2'], tids['bob']], [i.tid for i in log])
+
+    def test_log_filters_by_user_description_and_oid(self):
+        tids = self.make_log()
+        self.assertEqual(
+            [tids['alice2'], tids['alice1']],
+            [i.tid for i in self.tool.log(user='alice')])
+        self.assertEqual(
+            [tids['bob']],
+            [i.tid for i in self.tool.log(description='^manual')])
+        self.assertEqual(
+            [tids['bob']],
+            [i.tid for i in self.tool.log(
+                oid=self.oid('b'), description=re.compile('edit'))])
+        self.assertEqual(
+            [tids['alice2'], tids['alice1']],
+            [i.tid for i in self.tool.log(oid=self.oid('a'), user='alice')])
+
+    def test_log_filters_by_time_range(self):
+        tids = self.make_log()
+        times = {k: gocept.zodbundo.ids.tid_time(v) for k, v in tids.items()}
+        log = self.tool.log(since=times['alice1'], until=times['bob'])
+        self.assertEqual([tids['bob'], tids['alice1']], [i.tid for i in log])
+        log = self.tool.log(since=times['bob'], oid=self.oid('a'))
+        self.assertEqual([tids['alice2']], [i.tid for i in log])
+
+    def test_log_reads_only_as_far_as_needed(self):
+        self.make_log()
+        backend = self.tool.backend
+        original = backend.iter_log
+        taken = []
+
+        def counting(*args, **kw):
+            counter = Counting(original(*args, **kw))
+            taken.append(counter)
+            return counter
+
+        backend.iter_log = counting
+        self.assertEqual(2, len(self.tool.log(limit=2)))
+        self.assertEqual(2, taken[0].taken)
+
+    # 7. bad ids
+
+    def test_unknown_tid_is_a_one_line_error(self):
+        with self.assertRaises(gocept.zodbundo.BadId) as caught:
+            self.tool.preview('0x0123456789abcdef')
+        self.assertIn('Unknown tid 0123456789abcdef', str(caught.exception))
+        self.assertNotIn('\n', str(caught.exception))
+
+    def test_unknown_oid_is_a_one_line_error(self):
+        with self.assertRaises(gocept.zodbundo.BadId) as caught:
+            self.tool.history('0x7fffffff')
+        self.assertIn('Unknown oid 000000007fffffff', str(caught.exception))
+
+    def test_packed_tid_is_refused(self):
+        self.make_objects('a')
+        old = self.set_values('B', 'a')
+        self.set_values('C', 'a')
+        self.refresh()
+        self.pack()
+        with self.assertRaises(gocept.zodbundo.BadId) as caught:
+            self.tool.preview(old)
+        self.assertIn('packed', str(caught.exception))
+
+    def pack(self):
+        # Pack everything committed so far (ZODB packs strictly before t).
+        self.db.pack(time.time() + 1)
+
+    def test_show_lists_the_changed_objects(self):
+        self.make_objects('a', 'b')
+        x = self.set_values('B', 'a', 'b', note='fix-up script')
+        info = self.tool.show(x.hex())
+        self.assertEqual('fix-up script', info.description)
+        self.assertEqual(
+            {self.oid('a'), self.oid('b')}, {c.oid for c in info.changes})
+        self.assertEqual(
+            {'persistent.mapping.PersistentMapping'},
+            {c.class_name for c in info.changes})
+
+    def test_undo_error_is_no_transient_error(self):
+        # Why UndoConflict is raised at once: retrying would not help.
+        self.assertFalse(issubclass(
+            ZODB.POSException.UndoError, transaction.interfaces.TransientError))
