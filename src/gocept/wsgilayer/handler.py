@@ -1,6 +1,6 @@
 """HTTP/1.1 request handler that serves a WSGI application.
 
-Used with the httplayer server core, whose `context` is a `Context`.
+Used with the httplayer server core, whose `context` is the app.
 Keep-alive is the default; the response is sent with a Content-Length,
 in one write.
 """
@@ -8,8 +8,6 @@ import http.server
 import io
 import socket
 import sys
-import threading
-import time
 import urllib.parse
 
 import gocept.wsgilayer.errors
@@ -20,68 +18,8 @@ import gocept.wsgilayer.errors
 _HOP_BY_HOP = frozenset(['connection', 'keep-alive', 'transfer-encoding'])
 
 
-class Context:
-    """The app a server serves, and its connections for `end_connections`."""
-
-    def __init__(self, app):
-        self.app = app
-        self._lock = threading.Lock()
-        # thread -> _Connection, while the thread serves a connection
-        self._connections = {}
-
-    def opened(self, sock):
-        with self._lock:
-            self._connections[threading.current_thread()] = _Connection(sock)
-
-    def closed(self):
-        with self._lock:
-            self._connections.pop(threading.current_thread(), None)
-
-    def idle(self):
-        """The handler waits for the next request: may it?"""
-        with self._lock:
-            connection = self._connections[threading.current_thread()]
-            connection.idle = True
-            return not connection.ending
-
-    def busy(self):
-        with self._lock:
-            self._connections[threading.current_thread()].idle = False
-
-    def end_connections(self, timeout=5.0):
-        """End every connection once its response is out; join the threads.
-
-        Between tests this keeps kept-alive connections (browsers keep
-        several) from outliving the test; clients reconnect transparently.
-        """
-        with self._lock:
-            connections = list(self._connections.items())
-            for _, connection in connections:
-                connection.ending = True
-                if connection.idle:
-                    connection.wake()
-        deadline = time.monotonic() + timeout
-        for thread, _ in connections:
-            thread.join(max(0, deadline - time.monotonic()))
-
-
-class _Connection:
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.idle = False
-        self.ending = False
-
-    def wake(self):
-        try:
-            # The handler's read returns end of file.
-            self.sock.shutdown(socket.SHUT_RD)
-        except OSError:
-            pass  # the client is gone already
-
-
 class WSGIRequestHandler(http.server.BaseHTTPRequestHandler):
-    """Serve `self.server.context.app` (a WSGI app) over HTTP/1.1."""
+    """Serve `self.server.context` (a WSGI app) over HTTP/1.1."""
 
     protocol_version = 'HTTP/1.1'
     server_version = 'gocept.wsgilayer'
@@ -90,26 +28,12 @@ class WSGIRequestHandler(http.server.BaseHTTPRequestHandler):
     # client's delayed ACK.
     disable_nagle_algorithm = True
 
-    def handle(self):
-        context = self.server.context
-        context.opened(self.connection)
-        try:
-            super().handle()
-        finally:
-            context.closed()
-
     def handle_one_request(self):
-        context = self.server.context
-        if not context.idle():
-            self.close_connection = True
-            return
         try:
             self.raw_requestline = self.rfile.readline(65537)
         except OSError:
             self.close_connection = True
             return
-        finally:
-            context.busy()
         if not self.raw_requestline:
             self.close_connection = True
             return
@@ -140,7 +64,7 @@ class WSGIRequestHandler(http.server.BaseHTTPRequestHandler):
             state['headers'] = headers
             return state.setdefault('write', []).append
 
-        app = self.server.context.app
+        app = self.server.context
         try:
             result = app(environ, start_response)
             try:

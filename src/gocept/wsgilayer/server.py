@@ -43,7 +43,6 @@ class WSGIServerLayer(plone.testing.Layer):
         if port is not None:
             self.port = port
         self._server = None
-        self._context = None
         self._resource_names = ()
 
     def setUp(self):
@@ -53,15 +52,12 @@ class WSGIServerLayer(plone.testing.Layer):
             raise ValueError(
                 f'{self!r}: no base layer provides `wsgi_app`; put a'
                 ' WSGILayer into `bases`.')
-        context = gocept.wsgilayer.handler.Context(
-            gocept.wsgilayer.errors.HandleErrors(app))
         server = gocept.httplayer.server.Server(
             gocept.wsgilayer.handler.WSGIRequestHandler,
             host=self.host, port=self.port,
-            context=context)
+            context=gocept.wsgilayer.errors.HandleErrors(app))
         server.start()
         self._server = server
-        self._context = context
         resources = server.resources()
         for key, value in resources.items():
             self[key] = value
@@ -70,10 +66,9 @@ class WSGIServerLayer(plone.testing.Layer):
     def testTearDown(self):
         # A connection kept alive by the test's client would otherwise
         # outlive the test in its server thread.
-        self._context.end_connections()
+        self._server.close_connections()
 
     def tearDown(self):
-        self._context = None
         server, self._server = self._server, None
         try:
             if server is not None:
