@@ -6,6 +6,7 @@
 - `rrd_tmpdir`: a fresh, empty directory for every test.
 """
 
+import math
 import os
 import random
 import shutil
@@ -52,9 +53,11 @@ def update(path, rows, rrdtool='rrdtool'):
             time, ':'.join('U' if v is None else repr(v) for v in values))
         for time, values in rows]
     for i in range(0, len(args), UPDATE_BATCH):
-        subprocess.run(
+        result = subprocess.run(
             [rrdtool, 'update', str(path)] + args[i:i + UPDATE_BATCH],
-            check=True)
+            capture_output=True, text=True)
+        if result.returncode:
+            raise RuntimeError(f'rrdtool update failed: {result.stderr}')
 
 
 def fetch(path, cf, resolution, start, end, rrdtool='rrdtool'):
@@ -71,6 +74,31 @@ def fetch(path, cf, resolution, start, end, rrdtool='rrdtool'):
         result[int(time)] = tuple(
             float(v.replace('-nan', 'nan')) for v in values.split())
     return result
+
+
+def fetch_disagreements(path, rrdtool='rrdtool'):
+    """Cells where `rrdtool fetch` and the binary reader disagree.
+
+    fetch prints 10 significant digits, so values are compared as printed;
+    unknown must be unknown on both sides. Returns [(rra, time, ds)].
+    """
+    header, data = gocept.rrdmerge.rrdfile.read(path)
+    wrong = []
+    for archive in header.archives:
+        ours = gocept.rrdmerge.rrdfile.values(header, data, archive)
+        # fetch returns the rows after its start, so start a row early.
+        theirs = fetch(path, archive.cf, archive.period,
+                       archive.start - archive.period, archive.end,
+                       rrdtool=rrdtool)
+        for time, values in ours.items():
+            fetched = theirs.get(time, (None,) * len(values))
+            for ds, mine, other in zip(header.ds_names, values, fetched):
+                if other is None or (
+                        math.isnan(mine) != math.isnan(other)) or (
+                        not math.isnan(mine)
+                        and float('%.10e' % mine) != other):
+                    wrong.append((archive.index, time, ds))
+    return wrong
 
 
 def cells(path):
