@@ -11,6 +11,7 @@ import _socket
 import logging
 import selectors
 import socket
+import ssl
 import threading
 import time
 
@@ -27,9 +28,9 @@ PLAIN_HTTP_TO_HTTPS = (
     b'\r\n'
     b'This server speaks https only: use %s\r\n')
 
-# Errors a connection ends with when its client or stop() goes away; they
-# are part of normal operation, not failures of the handler.
-CONNECTION_GONE = (ConnectionError, TimeoutError)
+# Errors a connection ends with when its client or stop() goes away, or a
+# client refuses our certificate; they are no failures of the handler.
+CONNECTION_GONE = (ConnectionError, TimeoutError, ssl.SSLError)
 
 
 def _shutdown(sock, how):
@@ -91,6 +92,7 @@ class Server:
         self._lock = threading.Lock()
         self._wakeup = threading.Condition()
         self._generation = 0  # counts close_connections() calls
+        self._closing = 0  # close_connections() calls under way
         self._connections = {}  # thread -> socket, while it serves
         self._threads = set()  # every connection thread until joined
         self._started = False
@@ -236,7 +238,8 @@ class Server:
         with self._wakeup:
             generation = self._generation
             self._wakeup.wait_for(
-                lambda: self._generation != generation, seconds)
+                lambda: self._closing or self._generation != generation,
+                seconds)
 
     def handle_error(self, error, client_address):
         """Record an exception a handler raised; it is also logged."""
@@ -272,7 +275,15 @@ class Server:
         """
         with self._wakeup:
             self._generation += 1
+            self._closing += 1
             self._wakeup.notify_all()
+        try:
+            self._end_connections()
+        finally:
+            with self._wakeup:
+                self._closing -= 1
+
+    def _end_connections(self):
         # Shutting down the reading side wakes an idle keep-alive handler
         # (it reads end of file and returns) but lets a handler that is
         # writing its response finish it.
