@@ -14,9 +14,10 @@ ISOLATIONS = (DEMO, COPY)
 class Database:
     """A database a layer opened, with everything needed to close it."""
 
-    def __init__(self, db, uri, cleanup=None):
+    def __init__(self, db, uri, config, cleanup=None):
         self.db = db
         self.uri = uri
+        self.config = config
         self._cleanups = [] if cleanup is None else [cleanup]
 
     def add_cleanup(self, cleanup):
@@ -45,8 +46,9 @@ def _call_all(functions):
 class ZODBLayer(plone.testing.Layer):
     """Base of the ZODB layers: storage-specific parts live in subclasses.
 
-    Resources: ``zodbDB`` and ``zodb_uri`` (set in setUp; during a test
-    they name the test's own database), ``zodbConnection`` and
+    Resources: ``zodbDB``, ``zodb_uri`` and ``zodb_config`` (a ZConfig
+    file with a ``<zodb>`` section) set in setUp; during a test they name
+    the test's own database; ``zodbConnection`` and
     ``zodbRoot`` (per test).
 
     ``isolation='demo'`` (default) gives every test a DemoStorage over the
@@ -113,6 +115,7 @@ class ZODBLayer(plone.testing.Layer):
             self._layer_database = self.open_database()
             self['zodbDB'] = self._layer_database.db
             self['zodb_uri'] = self._layer_database.uri
+            self['zodb_config'] = self._layer_database.config
             self._fill(self._layer_database.db)
         except BaseException:
             self._tear_down_layer()
@@ -135,7 +138,7 @@ class ZODBLayer(plone.testing.Layer):
         self._tear_down_layer()
 
     def _tear_down_layer(self):
-        for key in ('zodbDB', 'zodb_uri'):
+        for key in ('zodbDB', 'zodb_uri', 'zodb_config'):
             try:
                 del self[key]
             except KeyError:
@@ -167,6 +170,7 @@ class ZODBLayer(plone.testing.Layer):
             self._test_directory = None
         self['zodbDB'] = self._test_database.db
         self['zodb_uri'] = self._test_database.uri
+        self['zodb_config'] = self._test_database.config
         self['zodbConnection'] = connection = self._test_database.db.open()
         self['zodbRoot'] = connection.root()
         transaction.begin()
@@ -184,6 +188,7 @@ class ZODBLayer(plone.testing.Layer):
             connection.close()
         self['zodbDB'] = self._layer_database.db
         self['zodb_uri'] = self._layer_database.uri
+        self['zodb_config'] = self._layer_database.config
         try:
             database.close()
         finally:
@@ -207,7 +212,17 @@ def _demo_database(layer_database):
             shutil.rmtree(changes.fshelper.base_dir, ignore_errors=True)
 
     return Database(
-        ZODB.DB(storage), layer_database.uri, cleanup=remove_blobs)
+        ZODB.DB(storage), layer_database.uri, layer_database.config,
+        cleanup=remove_blobs)
+
+
+def write_config(path, storage_section, imports=()):
+    """Write a ZConfig file with a ``<zodb>`` section; return its path."""
+    with open(path, 'w') as f:
+        for package in imports:
+            f.write(f'%import {package}\n')
+        f.write(f'<zodb>\n{storage_section}</zodb>\n')
+    return path
 
 
 def copy_tree(source, target):

@@ -17,15 +17,20 @@ def open_filestorage(directory):
     path = os.path.join(directory, 'Data.fs')
     blob_dir = os.path.join(directory, 'blobs')
     storage = ZODB.FileStorage.FileStorage(path, blob_dir=blob_dir)
+    config = _layer.write_config(
+        os.path.join(directory, 'zodb.conf'),
+        f'  <filestorage>\n    path {path}\n    blob-dir {blob_dir}\n'
+        '  </filestorage>\n')
     return _layer.Database(
-        ZODB.DB(storage), file_uri(path, blob_dir))
+        ZODB.DB(storage), file_uri(path, blob_dir), config)
 
 
 class FileStorageLayer(_layer.ZODBLayer):
     """A FileStorage with a blob directory in a fresh temp dir.
 
     Resources: ``zodbDB``, ``zodb_uri`` (``file://.../Data.fs?
-    blobstorage_dir=...``), per test ``zodbConnection`` and ``zodbRoot``.
+    blobstorage_dir=...``), ``zodb_config``, per test ``zodbConnection``
+    and ``zodbRoot``.
 
     FileStorage allows one writing process: while the layer's database is
     open, other processes open ``zodb_uri`` read-only (append

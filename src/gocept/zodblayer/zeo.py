@@ -72,7 +72,10 @@ class ZEOServer:
             storage.close()
             raise
         host, port = self.address
-        return _layer.Database(db, f'zeo://{host}:{port}')
+        config = _layer.write_config(
+            os.path.join(self.directory, 'zodb.conf'),
+            f'  <zeoclient>\n    server {host}:{port}\n  </zeoclient>\n')
+        return _layer.Database(db, f'zeo://{host}:{port}', config)
 
     def stop(self):
         if self.process is not None:
@@ -84,7 +87,8 @@ class ZEOLayer(_layer.ZODBLayer):
 
     Resources: ``zodbDB`` (a ClientStorage database), ``zodb_uri``
     (``zeo://127.0.0.1:PORT``; add ``?blob_dir=DIR`` with a directory of
-    your own for blobs), ``zeo_address`` (``(host, port)``), per test
+    your own for blobs), ``zodb_config``, ``zeo_address``
+    (``(host, port)``), per test
     ``zodbConnection`` and ``zodbRoot``.
 
     The server binds `port` (0: a free one, read back from ZEO itself) on

@@ -1,0 +1,178 @@
+"""A RelStorage on a database of the PostgreSQL layer's server."""
+import itertools
+import os
+
+from gocept.zodblayer import _layer
+from gocept.zodblayer import postgresql
+
+
+ZCONFIG = """\
+%import relstorage
+<zodb>
+  <relstorage>
+    keep-history {keep_history}
+    blob-dir {blob_dir}
+{options}
+    <postgresql>
+      dsn {dsn}
+    </postgresql>
+  </relstorage>
+</zodb>
+"""
+
+_counter = itertools.count(1)
+
+
+def quote(name):
+    """An SQL identifier (the names are ours, but quote them anyway)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Server:
+    """Administrative statements on the PostgreSQL server."""
+
+    def __init__(self, dsn):
+        self.dsn = dsn
+
+    def dsn_for(self, dbname):
+        import psycopg2.extensions
+        return psycopg2.extensions.make_dsn(self.dsn, dbname=dbname)
+
+    def execute(self, *statements, dbname=None):
+        import psycopg2
+        connection = psycopg2.connect(
+            self.dsn if dbname is None else self.dsn_for(dbname))
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+                if cursor.description:
+                    return cursor.fetchall()
+        finally:
+            connection.close()
+
+    def create(self, name, template=None):
+        sql = f'CREATE DATABASE {quote(name)}'
+        if template:
+            sql += f' TEMPLATE {quote(template)}'
+        self.execute(sql)
+
+    def drop(self, name):
+        # FORCE (PostgreSQL 13+) ends sessions a crashed test left behind.
+        self.execute(f'DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)')
+
+
+class RelStorageLayer(_layer.ZODBLayer):
+    """A RelStorage in a fresh database of `PostgreSQLLayer`'s server.
+
+    Resources: ``zodbDB``, ``zodb_uri`` (``zconfig://PATH``: the ZConfig
+    file the layer opened itself), ``zodb_config`` (that file's path),
+    ``relstorage_dsn`` (the database's DSN), per test ``zodbConnection``
+    and ``zodbRoot``.
+
+    History-preserving unless ``keep_history=False``; `relstorage_options`
+    adds keys to the ``<relstorage>`` section. The database is created in
+    setUp and dropped in tearDown. With ``isolation='copy'`` each test
+    gets a database created from a snapshot of the layer's database
+    (``CREATE DATABASE ... TEMPLATE``); when the layer's database changed
+    since the last snapshot (a derived layer committed), ``zodbDB`` is
+    closed and reopened to take a new one.
+    """
+
+    defaultBases = (postgresql.POSTGRESQL,)
+    keep_history = True
+    relstorage_options = {}
+
+    def __init__(self, bases=None, name=None, module=None, isolation=None,
+                 keep_history=None, relstorage_options=None):
+        super().__init__(bases=bases, name=name, module=module,
+                         isolation=isolation)
+        if keep_history is not None:
+            self.keep_history = keep_history
+        if relstorage_options is not None:
+            self.relstorage_options = relstorage_options
+        self._server = None
+        self._dbname = None
+        self._snapshot = None
+        self._snapshot_key = None
+
+    def _open(self, dbname, config_path):
+        import ZODB.config
+        config = ZCONFIG.format(
+            keep_history='true' if self.keep_history else 'false',
+            blob_dir=os.path.join(self.tempdir, 'blobs'),
+            dsn=self._server.dsn_for(dbname),
+            options='\n'.join(
+                f'    {k} {v}' for k, v in self.relstorage_options.items()))
+        with open(config_path, 'w') as f:
+            f.write(config)
+        with open(config_path) as f:
+            db = ZODB.config.databaseFromFile(f)
+        database = _layer.Database(
+            db, f'zconfig://{config_path}', config_path)
+        database.dsn = self._server.dsn_for(dbname)
+        return database
+
+    def open_database(self):
+        self._server = Server(self['postgresql_dsn'])
+        self._dbname = f'gocept_zodblayer_{os.getpid()}_{next(_counter)}'
+        self._server.create(self._dbname)
+        database = self._open(
+            self._dbname, os.path.join(self.tempdir, 'relstorage.conf'))
+        self._set_resources(database)
+        return database
+
+    def _set_resources(self, database):
+        self['relstorage_dsn'] = database.dsn
+
+    def close_layer(self):
+        if 'relstorage_dsn' in self:
+            del self['relstorage_dsn']
+        server, self._server = self._server, None
+        names = [self._dbname, self._snapshot]
+        self._dbname = self._snapshot = self._snapshot_key = None
+        if server is not None:
+            for name in names:
+                if name:
+                    server.drop(name)
+
+    def _state_key(self):
+        return self._server.execute(
+            'SELECT max(tid) FROM object_state', dbname=self._dbname)
+
+    def _take_snapshot(self):
+        # CREATE DATABASE ... TEMPLATE needs the template without sessions:
+        # close the layer's database while copying it.
+        self._layer_database.db.close()
+        if self._snapshot is None:
+            self._snapshot = f'{self._dbname}_snapshot'
+        self._server.drop(self._snapshot)
+        self._server.create(self._snapshot, template=self._dbname)
+        self._layer_database = self._open(
+            self._dbname, os.path.join(self.tempdir, 'relstorage.conf'))
+
+    def open_copy(self, directory):
+        key = self._state_key()
+        if key != self._snapshot_key:
+            self._take_snapshot()
+            self._snapshot_key = key
+        name = f'{self._dbname}_test'
+        self._server.drop(name)
+        self._server.create(name, template=self._snapshot)
+        try:
+            database = self._open(
+                name, os.path.join(directory, 'relstorage.conf'))
+        except BaseException:
+            self._server.drop(name)
+            raise
+        database.add_cleanup(lambda: self._server.drop(name))
+        self._set_resources(database)
+        database.add_cleanup(
+            lambda: self._set_resources(self._layer_database))
+        return database
+
+
+RELSTORAGE = RelStorageLayer(name='RelStorageLayer', module=__name__)
+RELSTORAGE_HISTORY_FREE = RelStorageLayer(
+    name='RelStorageLayer:HistoryFree', module=__name__, keep_history=False)

@@ -1,0 +1,110 @@
+import os
+import unittest
+
+import psycopg2
+
+import gocept.zodblayer
+import gocept.zodblayer._process
+import gocept.zodblayer.postgresql
+import gocept.zodblayer.tests.test_zeo
+
+
+def query(dsn, sql):
+    connection = psycopg2.connect(dsn)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+external = unittest.skipIf(
+    os.environ.get('GOCEPT_POSTGRESQL_DSN'),
+    'an external server is used ($GOCEPT_POSTGRESQL_DSN)')
+
+
+class PostgreSQLLayerTest(unittest.TestCase):
+
+    layer = gocept.zodblayer.POSTGRESQL
+
+    def test_postgresql_dsn_connects_to_a_server(self):
+        [[version]] = query(self.layer['postgresql_dsn'], 'SHOW server_version')
+        self.assertTrue(version[0].isdigit())
+
+    @external
+    def test_server_listens_on_a_socket_in_its_temp_dir(self):
+        dsn = psycopg2.extensions.parse_dsn(self.layer['postgresql_dsn'])
+        self.assertEqual(self.layer.tempdir, dsn['host'])
+        [[addresses]] = query(
+            self.layer['postgresql_dsn'], 'SHOW listen_addresses')
+        self.assertEqual('', addresses)
+
+    @external
+    def test_durability_is_off_for_speed(self):
+        [[fsync]] = query(self.layer['postgresql_dsn'], 'SHOW fsync')
+        self.assertEqual('off', fsync)
+
+    @external
+    def test_server_does_not_run_as_root(self):
+        [[user]] = query(
+            self.layer['postgresql_dsn'],
+            "SELECT pg_read_file('postmaster.pid') IS NOT NULL")
+        owner = os.stat(os.path.join(self.layer.tempdir, 'data')).st_uid
+        self.assertNotEqual(0, owner)
+        with open(f'/proc/{self.layer.process.pid}/status') as f:
+            uid_line = [line for line in f if line.startswith('Uid:')][0]
+        self.assertNotEqual('0', uid_line.split()[1])
+
+
+class BrokenDataDirLayer(gocept.zodblayer.PostgreSQLLayer):
+
+    def prepare(self, cluster):
+        super().prepare(cluster)
+        with open(os.path.join(cluster.datadir, 'postgresql.conf'),
+                  'a') as f:
+            f.write('\nno_such_setting = 1\n')
+
+
+class PostgreSQLLifecycleTest(unittest.TestCase):
+
+    def setUp(self):
+        if os.environ.get('GOCEPT_POSTGRESQL_DSN'):
+            self.skipTest('an external server is used')
+
+    def test_tearDown_stops_server_and_removes_temp_dir(self):
+        layer = gocept.zodblayer.PostgreSQLLayer(
+            name='PostgreSQLLayer:Lifecycle', module=__name__)
+        layer.setUp()
+        pid = layer.process.pid
+        tempdir = layer.tempdir
+        layer.tearDown()
+        self.assertFalse(
+            gocept.zodblayer.tests.test_zeo.process_exists(pid))
+        self.assertFalse(os.path.exists(tempdir))
+        self.assertNotIn('postgresql_dsn', layer)
+
+    def test_server_failing_to_start_raises_with_log_tail(self):
+        layer = BrokenDataDirLayer(
+            name='PostgreSQLLayer:Broken', module=__name__)
+        with self.assertRaises(
+                gocept.zodblayer._process.ServerStartError) as err:
+            layer.setUp()
+        message = str(err.exception)
+        self.assertIn('PostgreSQL exited', message)
+        self.assertIn('no_such_setting', message)
+        self.assertIsNone(layer.tempdir)
+        self.assertIsNone(layer.process)
+
+    def test_external_server_is_used_from_environment(self):
+        dsn = 'host=/nonexistent dbname=postgres'
+        os.environ['GOCEPT_POSTGRESQL_DSN'] = dsn
+        try:
+            layer = gocept.zodblayer.PostgreSQLLayer(
+                name='PostgreSQLLayer:External', module=__name__)
+            layer.setUp()
+            self.assertEqual(dsn, layer['postgresql_dsn'])
+            self.assertIsNone(layer.process)
+            layer.tearDown()
+        finally:
+            del os.environ['GOCEPT_POSTGRESQL_DSN']

@@ -1,0 +1,101 @@
+import unittest
+
+import transaction
+
+import gocept.zodblayer
+import gocept.zodblayer.tests.isolation as isolation
+import gocept.zodblayer.tests.test_postgresql
+
+
+class FilledRelStorageLayer(gocept.zodblayer.RelStorageLayer):
+
+    def setUpZODB(self, root):
+        isolation.fill(root)
+
+
+FILLED = FilledRelStorageLayer(name='RelStorageLayer:Filled', module=__name__)
+FILLED_COPY = FilledRelStorageLayer(
+    name='RelStorageLayer:Filled:Copy', module=__name__, isolation='copy')
+HISTORY_FREE = FilledRelStorageLayer(
+    name='RelStorageLayer:Filled:HistoryFree', module=__name__,
+    keep_history=False)
+
+
+def database_names(layer):
+    return {name for [name] in gocept.zodblayer.tests.test_postgresql.query(
+        layer['postgresql_dsn'], 'SELECT datname FROM pg_database')}
+
+
+class RelStorageIsolationTest(isolation.IsolationTests, unittest.TestCase):
+
+    layer = FILLED
+
+    def test_storage_is_a_history_preserving_RelStorage(self):
+        storage = self.layer['zodbDB'].storage.base
+        self.assertEqual('RelStorage', type(storage).__name__)
+        self.assertTrue(storage._options.keep_history)
+
+    def test_zodb_uri_opens_layer_state_in_another_process(self):
+        self.assertTrue(self.layer['zodb_uri'].startswith('zconfig://'))
+        self.assertEqual(
+            "'set up'",
+            isolation.read_in_subprocess(self.layer['zodb_uri'], 'layer'))
+
+
+class RelStorageHistoryFreeTest(isolation.IsolationTests, unittest.TestCase):
+
+    layer = HISTORY_FREE
+
+    def test_storage_is_history_free(self):
+        storage = self.layer['zodbDB'].storage.base
+        self.assertFalse(storage._options.keep_history)
+
+
+class RelStorageCopyTest(isolation.IsolationTests, isolation.UndoTests,
+                         unittest.TestCase):
+
+    layer = FILLED_COPY
+
+    def test_each_test_has_its_own_database(self):
+        self.assertIn('_test', self.layer['relstorage_dsn'])
+        self.assertEqual(
+            'RelStorage', type(self.layer['zodbDB'].storage).__name__)
+
+    def test_zodb_uri_opens_test_state_in_another_process(self):
+        self.layer['zodbRoot']['written'] = 'in test'
+        transaction.commit()
+        self.assertEqual(
+            "'in test'", isolation.read_in_subprocess(
+                self.layer['zodb_uri'], 'written'))
+
+
+class RelStorageLifecycleTest(unittest.TestCase):
+
+    layer = gocept.zodblayer.POSTGRESQL
+
+    def test_database_is_created_in_setUp_and_dropped_in_tearDown(self):
+        layer = gocept.zodblayer.RelStorageLayer(
+            name='RelStorageLayer:Lifecycle', module=__name__,
+            isolation='copy')
+        before = database_names(self.layer)
+        # zope.testrunner would set up the base; it is set up already.
+        layer.setUp()
+        try:
+            layer.testSetUp()
+            layer.testTearDown()
+            created = database_names(self.layer) - before
+            self.assertEqual(2, len(created))  # the database and snapshot
+        finally:
+            layer.tearDown()
+        self.assertEqual(before, database_names(self.layer))
+
+    def test_failing_setUpZODB_drops_the_database(self):
+        class Failing(gocept.zodblayer.RelStorageLayer):
+            def setUpZODB(self, root):
+                raise RuntimeError('provoked')
+        layer = Failing(name='RelStorageLayer:Failing', module=__name__)
+        before = database_names(self.layer)
+        with self.assertRaises(RuntimeError):
+            layer.setUp()
+        self.assertEqual(before, database_names(self.layer))
+        self.assertIsNone(layer.tempdir)
