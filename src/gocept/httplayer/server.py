@@ -88,6 +88,7 @@ class Server:
         self.stopping = threading.Event()
         self._listener = None
         self._wake_read = self._wake_write = None
+        self._selector = None
         self._accept_thread = None
         self._lock = threading.Lock()
         self._wakeup = threading.Condition()
@@ -138,6 +139,9 @@ class Server:
         try:
             self._bind()
             self._wake_read, self._wake_write = socket.socketpair()
+            self._selector = selectors.DefaultSelector()
+            self._selector.register(self._listener, selectors.EVENT_READ)
+            self._selector.register(self._wake_read, selectors.EVENT_READ)
             self._accept_thread = threading.Thread(
                 target=self._accept_loop, daemon=True,
                 name=f'gocept.httplayer accept {self.address}')
@@ -167,13 +171,10 @@ class Server:
         self.port = listener.getsockname()[1]
 
     def _accept_loop(self):
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._listener, selectors.EVENT_READ)
-            selector.register(self._wake_read, selectors.EVENT_READ)
-            while not self.stopping.is_set():
-                for key, _ in selector.select():
-                    if key.fileobj is self._listener:
-                        self._accept()
+        while not self.stopping.is_set():
+            for key, _ in self._selector.select():
+                if key.fileobj is self._listener:
+                    self._accept()
 
     def _accept(self):
         try:
@@ -261,10 +262,13 @@ class Server:
         if self._accept_thread is not None:
             self._accept_thread.join(self.join_timeout)
             self._accept_thread = None
+        if self._selector is not None:
+            self._selector.close()
         for sock in (self._listener, self._wake_read, self._wake_write):
             if sock is not None:
                 sock.close()
         self._listener = self._wake_read = self._wake_write = None
+        self._selector = None
         self.close_connections()
 
     def close_connections(self):
