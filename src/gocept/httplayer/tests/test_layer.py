@@ -410,8 +410,8 @@ class UncheckedTests(unittest.TestCase):
 
 
 @functools.cache
-def run_reporting_tests():
-    """Return output and exit code of a zope.testrunner run of them."""
+def run_reporting_tests(*command):
+    """Return output and exit code of a run of them by `command`."""
     with tempfile.TemporaryDirectory() as tmp:
         package = os.path.join(tmp, 'reportingdemo')
         os.mkdir(package)
@@ -420,9 +420,9 @@ def run_reporting_tests():
             f.write(REPORTING_TESTS)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([tmp] + sys.path))
         result = subprocess.run(
-            [sys.executable, '-m', 'zope.testrunner', '--test-path', tmp,
-             '-vv'],
-            capture_output=True, text=True, env=env, timeout=300)
+            [sys.executable, '-m'] + [
+                arg.replace('TMP', tmp) for arg in command],
+            capture_output=True, text=True, env=env, timeout=300, cwd=tmp)
     return result.stdout + result.stderr, result.returncode
 
 
@@ -433,7 +433,8 @@ class ReportingTests(unittest.TestCase):
     """
 
     def setUp(self):
-        self.output, self.returncode = run_reporting_tests()
+        self.output, self.returncode = run_reporting_tests(
+            'zope.testrunner', '--test-path', 'TMP', '-vv')
 
     def test_run_fails_and_counts_three_failures(self):
         self.assertNotEqual(0, self.returncode)
@@ -465,3 +466,22 @@ class ReportingTests(unittest.TestCase):
 
     def test_check_false_turns_reporting_off(self):
         self.assertNotIn('Failure in test test_5', self.output)
+
+
+class PytestReportingTests(unittest.TestCase):
+    """Under pytest (zope.pytestlayer) problems error the test's teardown."""
+
+    def setUp(self):
+        self.output, self.returncode = run_reporting_tests(
+            'pytest', '-p', 'no:cacheprovider', 'reportingdemo/tests.py')
+
+    def test_each_problem_errors_its_test_and_the_rest_pass(self):
+        self.assertNotEqual(0, self.returncode)
+        self.assertIn('5 passed', self.output)
+        self.assertIn('3 errors', self.output)
+        for name in ('test_1_unmatched_request', 'test_2_unmet_times',
+                     'test_3_handler_exception'):
+            self.assertIn(f'ERROR reportingdemo/tests.py::Tests::{name}',
+                          self.output)
+        self.assertIn('GET /api/itemz matched no stub; nearest stub:'
+                      ' GET /api/items', self.output)
