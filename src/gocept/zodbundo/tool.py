@@ -67,14 +67,14 @@ class UndoTool:
     def history(self, oid, size=20):
         """[TransactionInfo] that changed `oid`, newest first."""
         oid = gocept.zodbundo.ids.parse_oid(oid)
-        backend = self.backend
+        self.backend  # refuse storages that cannot undo
         result = []
-        for info in gocept.zodbundo.backends.object_history(
-                self.db.storage, oid, progress=self.progress):
-            result.append(info)
-            if size is not None and len(result) >= size:
-                break
-        del backend
+        with self._reader() as reader:
+            for info in gocept.zodbundo.backends.object_history(
+                    reader, oid, progress=self.progress):
+                result.append(info)
+                if size is not None and len(result) >= size:
+                    break
         return result
 
     def log(self, since=None, until=None, user=None, description=None,
@@ -136,11 +136,12 @@ class UndoTool:
                 close()
 
     def _oid_log(self, oid, until_tid, since_tid):
-        for info in gocept.zodbundo.backends.object_history(
-                self.db.storage, oid, until_tid, self.progress):
-            if since_tid is not None and info.tid < since_tid:
-                return
-            yield info
+        with self._reader() as reader:
+            for info in gocept.zodbundo.backends.object_history(
+                    reader, oid, until_tid, self.progress):
+                if since_tid is not None and info.tid < since_tid:
+                    return
+                yield info
 
     def show(self, tid):
         """TransactionInfo of `tid` whose `changes` lists ObjectChange."""
@@ -175,11 +176,10 @@ class UndoTool:
                 'No transaction given to undo.')
         return located
 
-    def _later_tids(self, oid, tid):
+    def _later_tids(self, reader, oid, tid):
         """Transactions after `tid` that changed `oid`, newest first."""
         later = []
-        for info in gocept.zodbundo.backends.object_history(
-                self.db.storage, oid):
+        for info in gocept.zodbundo.backends.object_history(reader, oid):
             if info.tid <= tid:
                 break
             later.append(info.tid)
@@ -188,20 +188,24 @@ class UndoTool:
     def _cascade(self, located):
         backend = self.backend
         todo = list(located)
-        while todo:
-            tid = todo.pop()
-            for oid, data in backend.records(tid)[1]:
-                for later in self._later_tids(oid, tid):
-                    if later in located:
-                        continue
-                    if len(located) >= MAX_CASCADE:
-                        raise gocept.zodbundo.errors.Refused(
-                            'Cascade grows beyond {} transactions; undo'
-                            ' fewer transactions or revert single'
-                            ' objects.'.format(MAX_CASCADE))
-                    located[later] = backend.locate(later, self.progress)
-                    todo.append(later)
+        with self._reader() as reader:
+            while todo:
+                self._cascade_step(backend, reader, todo, located)
         return located
+
+    def _cascade_step(self, backend, reader, todo, located):
+        tid = todo.pop()
+        for oid, data in backend.records(tid)[1]:
+            for later in self._later_tids(reader, oid, tid):
+                if later in located:
+                    continue
+                if len(located) >= MAX_CASCADE:
+                    raise gocept.zodbundo.errors.Refused(
+                        'Cascade grows beyond {} transactions; undo'
+                        ' fewer transactions or revert single'
+                        ' objects.'.format(MAX_CASCADE))
+                located[later] = backend.locate(later, self.progress)
+                todo.append(later)
 
     def _targets(self, tids, cascade):
         located = self._locate(tids)
@@ -228,7 +232,7 @@ class UndoTool:
                 current = None
                 instance.tpc_vote(meta)
                 if commit:
-                    instance.tpc_finish(meta, finished.append)
+                    _finish(instance, meta, finished)
                 else:
                     instance.tpc_abort(meta)
             except ZODB.POSException.UndoError as error:
@@ -315,8 +319,9 @@ class UndoTool:
             load_before = self._loader(instance, 'loadBefore')
             for tid in order:
                 for oid, data in backend.records(tid)[1]:
-                    later = tuple(t for t in self._later_tids(oid, tid)
-                                  if t not in undoing)
+                    later = tuple(
+                        t for t in self._later_tids(instance, oid, tid)
+                        if t not in undoing)
                     entry = self._judge(
                         backend, instance, load_serial, load_before,
                         overlay, tid, oid, data, later)
@@ -383,8 +388,6 @@ class UndoTool:
             if plan.clean:  # raced with another writer: report as is
                 plan = _force_conflict(plan, failure)
             raise gocept.zodbundo.errors.UndoConflict(plan)
-        if new_tid is None:
-            new_tid = self.db.storage.lastTransaction()
         return gocept.zodbundo.info.TransactionInfo(
             tid=new_tid, time=gocept.zodbundo.ids.tid_time(new_tid),
             user=gocept.zodbundo.backends._text(meta.user),
@@ -434,18 +437,24 @@ class UndoTool:
             try:
                 instance.store(oid, serial, old[0], '', meta)
                 instance.tpc_vote(meta)
-                instance.tpc_finish(meta, finished.append)
+                _finish(instance, meta, finished)
             except BaseException:
                 instance.tpc_abort(meta)
                 raise
         finally:
             instance.release()
-        new_tid = finished[0] if finished else (
-            self.db.storage.lastTransaction())
+        new_tid = finished[0]
         return gocept.zodbundo.info.TransactionInfo(
             tid=new_tid, time=gocept.zodbundo.ids.tid_time(new_tid),
             user=user or '', description=note, size=None,
             extension=dict(meta.extension))
+
+
+def _finish(instance, meta, finished):
+    # The tid reaches the callback (MVCC adapter instances return None).
+    tid = instance.tpc_finish(meta, finished.append)
+    if not finished:
+        finished.append(tid)
 
 
 def _replace(entry, **changes):

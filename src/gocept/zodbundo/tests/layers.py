@@ -14,7 +14,9 @@ FILESTORAGE = gocept.zodblayer.FileStorageLayer(
 ZEO = gocept.zodblayer.ZEOLayer(
     name='zodbundo:ZEO', module=__name__, isolation='copy')
 
-RELSTORAGE = None
-if hasattr(gocept.zodblayer, 'RelStorageLayer'):
-    RELSTORAGE = gocept.zodblayer.RelStorageLayer(
-        name='zodbundo:RelStorage', module=__name__, isolation='copy')
+RELSTORAGE = gocept.zodblayer.RelStorageLayer(
+    name='zodbundo:RelStorage', module=__name__, isolation='copy')
+
+RELSTORAGE_HISTORY_FREE = gocept.zodblayer.RelStorageLayer(
+    name='zodbundo:RelStorage:HistoryFree', module=__name__,
+    isolation='copy', keep_history=False)

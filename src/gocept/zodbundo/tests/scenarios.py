@@ -2,6 +2,7 @@
 
 `UndoScenarios` is a mixin run by one TestCase class per storage layer.
 """
+import os
 import re
 import time
 
@@ -42,13 +43,15 @@ class UndoScenarios:
 
     # helpers
 
-    def commit(self, note, user=''):
+    def commit(self, note, user='', obj=None):
+        """Commit; return the tid (read from `obj` written by it)."""
         txn = transaction.get()
         txn.note(note)
         if user:
             txn.user = user
         transaction.commit()
-        return self.db.lastTransaction()
+        # Not db.lastTransaction(): RelStorage's main instance may lag.
+        return (self.root if obj is None else obj)._p_serial
 
     def refresh(self):
         transaction.begin()
@@ -57,13 +60,13 @@ class UndoScenarios:
         for name in names:
             self.root[name] = persistent.mapping.PersistentMapping(
                 value=value)
-        return self.commit('create ' + ' '.join(names))
+        return self.commit('create ' + ' '.join(names))  # root changed
 
     def set_values(self, value, *names, note=None, user=''):
         for name in names:
             self.root[name]['value'] = value
         return self.commit(note or 'set {} to {}'.format(
-            ' '.join(names), value), user=user)
+            ' '.join(names), value), user=user, obj=self.root[names[0]])
 
     def values(self, *names):
         self.refresh()
@@ -76,15 +79,25 @@ class UndoScenarios:
         """What would change if anything were written."""
         storage = self.db.storage
         newest = storage.undoLog(0, 1)
-        return (self.db.lastTransaction(),
-                [e['id'] for e in newest], self.storage_size())
+        # The newest undo id is the base64 of the last tid.
+        return ([e['id'] for e in newest], self.storage_size())
 
     def storage_size(self):
-        file_name = getattr(self.db.storage, '_file_name', None)
+        storage = self.db.storage
+        file_name = getattr(storage, '_file_name', None)
         if file_name is not None:
-            import os
             return os.path.getsize(file_name)
-        return None
+        adapter = getattr(storage, '_adapter', None)
+        if adapter is not None:  # RelStorage: count the rows
+            conn, cursor = adapter.connmanager.open_for_load()
+            try:
+                cursor.execute(
+                    'SELECT (SELECT COUNT(*) FROM object_state),'
+                    ' (SELECT COUNT(*) FROM "transaction")')
+                return cursor.fetchall()
+            finally:
+                adapter.connmanager.rollback_and_close(conn, cursor)
+        return None  # ZEO: the server's file is out of reach
 
     def other_connection_values(self, *names):
         manager = transaction.TransactionManager()
@@ -175,7 +188,8 @@ class UndoScenarios:
 
     def commit_length_change(self, delta):
         self.root['length'].change(delta)
-        return self.commit('length += {}'.format(delta))
+        return self.commit('length += {}'.format(delta),
+                           obj=self.root['length'])
 
     # 3. preview never writes
 

@@ -299,3 +299,28 @@ class ZEOCommandTests(unittest.TestCase):
             capture_output=True, text=True, timeout=120, env=env)
         self.assertEqual(2, result.returncode)
         self.assertEqual(1, len(result.stderr.splitlines()), result.stderr)
+
+
+class RelStorageCommandTests(unittest.TestCase):
+
+    layer = gocept.zodbundo.tests.layers.RELSTORAGE
+
+    def test_config_file_of_a_relstorage(self):
+        root = self.layer['zodbRoot']
+        root['a'] = persistent.mapping.PersistentMapping(value='A')
+        transaction.commit()
+        root['a']['value'] = 'B'
+        transaction.get().note('fix-up script')
+        transaction.commit()
+        x = root['a']._p_serial.hex()
+        config = self.layer['zodb_config']
+        code, out, err = run('--config', config, 'log', '--limit', '1')
+        self.assertEqual(0, code, err)
+        self.assertTrue(out.startswith(x), out)
+        code, out, err = run('--config', config, 'undo', x)
+        self.assertEqual(0, code, err)
+        self.assertIn('checked by analysis', out)  # opened read-only
+        code, out, err = run('--config', config, 'undo', x, '--commit')
+        self.assertEqual(0, code, err)
+        transaction.begin()
+        self.assertEqual('A', root['a']['value'])

@@ -1,5 +1,10 @@
 import unittest
 
+import transaction
+import ZODB
+import ZODB.DemoStorage
+
+import gocept.zodbundo
 import gocept.zodbundo.tests.layers
 import gocept.zodbundo.tests.scenarios
 
@@ -16,9 +21,43 @@ class ZEOTests(gocept.zodbundo.tests.scenarios.UndoScenarios,
     layer = gocept.zodbundo.tests.layers.ZEO
 
 
-if gocept.zodbundo.tests.layers.RELSTORAGE is not None:
-    class RelStorageTests(gocept.zodbundo.tests.scenarios.UndoScenarios,
-                          unittest.TestCase):
+class RelStorageTests(gocept.zodbundo.tests.scenarios.UndoScenarios,
+                      unittest.TestCase):
 
-        layer = gocept.zodbundo.tests.layers.RELSTORAGE
-        resolves_on_undo = False
+    layer = gocept.zodbundo.tests.layers.RELSTORAGE
+    # RelStorage refuses to undo objects changed later (matching MD5s only).
+    resolves_on_undo = False
+
+
+class HistoryFreeRelStorageTests(unittest.TestCase):
+
+    layer = gocept.zodbundo.tests.layers.RELSTORAGE_HISTORY_FREE
+
+    def setUp(self):
+        self.layer['zodbRoot']['x'] = 1
+        transaction.commit()
+        self.tid = self.layer['zodbRoot']._p_serial
+
+    def assertRefused(self, db, *expected):
+        tool = gocept.zodbundo.UndoTool(db)
+        for call in (lambda: tool.preview(self.tid),
+                     lambda: tool.undo(self.tid),
+                     lambda: tool.log()):
+            with self.assertRaises(gocept.zodbundo.NotUndoable) as caught:
+                call()
+            for text in expected:
+                self.assertIn(text, str(caught.exception))
+        transaction.begin()
+        self.assertEqual(1, self.layer['zodbRoot']['x'])
+
+    def test_history_free_relstorage_is_refused_by_name(self):
+        self.assertRefused(
+            self.layer['zodbDB'], 'RelStorage', 'cannot undo',
+            'history free')
+
+    def test_demo_storage_over_history_free_relstorage_is_refused(self):
+        storage = ZODB.DemoStorage.DemoStorage(
+            base=self.layer['zodbDB'].storage, close_base_on_close=False)
+        db = ZODB.DB(storage)
+        self.addCleanup(db.close)
+        self.assertRefused(db, 'DemoStorage', 'cannot undo')
