@@ -116,6 +116,61 @@ def temp_parent():
     return None
 
 
+TEMP_PREFIX = 'gocept.zodblayer.pg.'
+OWNER_FILE = 'owner.pid'
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.readline())
+    except (OSError, ValueError):
+        return None
+
+
+def remove_stale_clusters(parent):
+    """Remove clusters of test processes that died without tearDown.
+
+    They would otherwise fill /dev/shm until the next reboot. A cluster is
+    stale when the process that created it is gone; its server then got
+    SIGINT (see `die_with_parent`) and is gone, too.
+    """
+    parent = parent or tempfile.gettempdir()
+    for name in os.listdir(parent):
+        if not name.startswith(TEMP_PREFIX):
+            continue
+        path = os.path.join(parent, name)
+        owner = read_pid(os.path.join(path, OWNER_FILE))
+        if owner is None:
+            continue  # being set up right now
+        server = read_pid(os.path.join(path, 'data', 'postmaster.pid'))
+        if pid_alive(owner) or (server is not None and pid_alive(server)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def die_with_parent():
+    """Command prefix: the server gets SIGINT when the test process dies.
+
+    Without it a killed test run would leave a server behind. setpriv
+    (util-linux) sets the parent-death signal and then execs the server.
+    """
+    setpriv = shutil.which('setpriv')
+    if setpriv is None:
+        return []
+    return [setpriv, '--pdeathsig', 'INT', '--']
+
+
 def copy_tree(source, target):
     """Copy a data directory, keeping owner and modes (0700)."""
     subprocess.run(['cp', '-a', source, target], check=True, timeout=120)
@@ -192,7 +247,8 @@ class Cluster:
             settings.extend(['-c', f'{key}={value}'])
         self.process = _process.ServerProcess(
             'PostgreSQL',
-            [os.path.join(self.bindir, 'postgres'), '-D', self.datadir,
+            [*die_with_parent(),
+             os.path.join(self.bindir, 'postgres'), '-D', self.datadir,
              '-k', self.directory, '-p', str(PORT), *settings],
             self.log_path, stop_signal=_process.signal.SIGINT,
             user=self.user)
@@ -264,9 +320,12 @@ class PostgreSQLLayer(plone.testing.Layer):
             return
         bindir = find_bindir()
         user = server_user()
-        self._tempdir = tempfile.mkdtemp(
-            prefix='gocept.zodblayer.pg.', dir=temp_parent())
+        parent = temp_parent()
+        remove_stale_clusters(parent)
+        self._tempdir = tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent)
         try:
+            with open(os.path.join(self._tempdir, OWNER_FILE), 'w') as f:
+                f.write(str(os.getpid()))
             if user is not None:
                 os.chown(self._tempdir, user.pw_uid, user.pw_gid)
             self._cluster = Cluster(

@@ -1,4 +1,9 @@
 import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
 import unittest
 
 import psycopg2
@@ -47,9 +52,6 @@ class PostgreSQLLayerTest(unittest.TestCase):
 
     @external
     def test_server_does_not_run_as_root(self):
-        [[user]] = query(
-            self.layer['postgresql_dsn'],
-            "SELECT pg_read_file('postmaster.pid') IS NOT NULL")
         owner = os.stat(os.path.join(self.layer.tempdir, 'data')).st_uid
         self.assertNotEqual(0, owner)
         with open(f'/proc/{self.layer.process.pid}/status') as f:
@@ -95,6 +97,28 @@ class PostgreSQLLifecycleTest(unittest.TestCase):
         self.assertIn('no_such_setting', message)
         self.assertIsNone(layer.tempdir)
         self.assertIsNone(layer.process)
+
+    def test_server_stops_when_the_test_process_dies(self):
+        script = textwrap.dedent('''\
+            import os
+            import gocept.zodblayer
+            layer = gocept.zodblayer.POSTGRESQL
+            layer.setUp()
+            print(layer.process.pid, layer.tempdir, flush=True)
+            os._exit(0)  # no tearDown
+        ''')
+        output = subprocess.run(
+            [sys.executable, '-c', script], capture_output=True, text=True,
+            env=gocept.zodblayer._process.python_env(), timeout=120,
+            check=True).stdout
+        pid, tempdir = output.split()
+        deadline = time.monotonic() + 30
+        while gocept.zodblayer.tests.test_zeo.process_exists(int(pid)):
+            self.assertLess(time.monotonic(), deadline, 'server survived')
+            threading.Event().wait(0.05)
+        gocept.zodblayer.postgresql.remove_stale_clusters(
+            os.path.dirname(tempdir))
+        self.assertFalse(os.path.exists(tempdir))
 
     def test_external_server_is_used_from_environment(self):
         dsn = 'host=/nonexistent dbname=postgres'

@@ -1,6 +1,11 @@
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 import unittest
 
 import transaction
@@ -132,3 +137,24 @@ class ZEOLayerLifecycleTest(unittest.TestCase):
             layer.setUp()
         self.assertIn('no-such-option', str(err.exception))
         self.assertIsNone(layer.tempdir)
+
+    def test_server_stops_when_the_test_process_dies(self):
+        script = textwrap.dedent('''\
+            import os
+            import gocept.zodblayer
+            layer = gocept.zodblayer.ZEO
+            layer.setUp()
+            print(layer._server.process.process.pid, layer.tempdir,
+                  flush=True)
+            os._exit(0)  # no tearDown
+        ''')
+        pid, tempdir = subprocess.run(
+            [sys.executable, '-c', script], capture_output=True, text=True,
+            env=gocept.zodblayer._process.python_env(), timeout=120,
+            check=True).stdout.split()
+        self.addCleanup(shutil.rmtree, tempdir)
+        pid = int(pid)
+        deadline = time.monotonic() + 30
+        while process_exists(pid):
+            self.assertLess(time.monotonic(), deadline, 'server survived')
+            threading.Event().wait(0.05)
