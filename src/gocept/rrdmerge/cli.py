@@ -8,6 +8,7 @@ error, missing rrdtool, missing input or an input that is no RRD.
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -125,7 +126,8 @@ def main(argv=None, stdout=None, stderr=None):
     stderr = sys.stderr if stderr is None else stderr
     p = parser()
     try:
-        args = p.parse_args(argv)
+        with contextlib.redirect_stderr(stderr):
+            args = p.parse_args(argv)
     except SystemExit as e:
         return e.code
     if args.jobs < 1:

@@ -181,6 +181,15 @@ def parse(data, path='<bytes>'):
     if not (0 < ds_cnt < MAX_COUNT and 0 < rra_cnt < MAX_COUNT and step):
         raise NotAnRRD(f'{path}: broken RRD header (counts out of range)')
 
+    header_size = (
+        STAT_HEAD.size + ds_cnt * (DS_DEF.size + PDP_PREP.size)
+        + rra_cnt * (RRA_DEF.size + RRA_PTR.size + ds_cnt * CDP_PREP.size)
+        + LIVE_HEAD.size)
+    if header_size > size:
+        raise NotAnRRD(
+            f'{path}: truncated RRD file ({size} bytes, its header'
+            f' alone needs {header_size})')
+
     offset = STAT_HEAD.size
     ds_defs = []
     for i in range(ds_cnt):
@@ -204,7 +213,6 @@ def parse(data, path='<bytes>'):
     for i in range(rra_cnt):
         cur_rows.append(RRA_PTR.unpack_from(data, offset)[0])
         offset += RRA_PTR.size
-    header_size = offset
 
     data_sources = []
     for i, ((name, dst, heartbeat, min_, max_),

@@ -1,0 +1,194 @@
+import io
+import json
+import os
+import subprocess
+import sys
+import unittest
+import unittest.mock
+
+import gocept.rrdmerge
+import gocept.rrdmerge.cli
+import gocept.rrdmerge.testing
+import gocept.rrdmerge.tests.test_tree
+
+
+class TTY(io.StringIO):
+
+    def isatty(self):
+        return True
+
+
+class CLITests(unittest.TestCase):
+    """Rule 6 and the command line of rules 4 and 5."""
+
+    layer = gocept.rrdmerge.testing.RRD_LAYER
+
+    def setUp(self):
+        self.tmp = self.layer['rrd_tmpdir']
+        self.new, self.old = gocept.rrdmerge.testing.pnp_pair(self.tmp)
+        self.out = os.path.join(self.tmp, 'out.rrd')
+
+    def run_main(self, *argv, stderr=None):
+        stdout = io.StringIO()
+        stderr = io.StringIO() if stderr is None else stderr
+        code = gocept.rrdmerge.cli.main(list(argv), stdout, stderr)
+        return code, stdout.getvalue(), stderr.getvalue()
+
+    def assertOneLineError(self, stderr, text):
+        self.assertEqual(1, len(stderr.splitlines()), stderr)
+        self.assertTrue(stderr.startswith('rrdmerge: error: '), stderr)
+        self.assertIn(text, stderr)
+
+    def test_merge_prints_the_report(self):
+        code, out, err = self.run_main(self.new, self.old, '-o', self.out)
+        self.assertEqual(0, code)
+        self.assertEqual('', err)
+        self.assertRegex(out, r'out.rrd: filled \d+ cells from .*old.rrd')
+        self.assertIn('RRA 8 AVERAGE 30:300:', out)
+        self.assertEqual(
+            gocept.rrdmerge.testing.ideal_merge(self.new, self.old),
+            gocept.rrdmerge.testing.cells(self.out))
+
+    def test_dry_run_reports_cells_and_writes_nothing(self):
+        before = sorted(os.listdir(self.tmp))
+        code, out, _ = self.run_main(
+            self.new, self.old, '-o', self.out, '--dry-run')
+        self.assertEqual(0, code)
+        self.assertRegex(out, r'would fill [1-9]\d* cells')
+        self.assertEqual(before, sorted(os.listdir(self.tmp)))
+
+    def test_json_report(self):
+        code, out, _ = self.run_main(
+            self.new, self.old, '-o', self.out, '--json')
+        self.assertEqual(0, code)
+        data = json.loads(out)
+        self.assertEqual('binary', data['method'])
+        self.assertGreater(data['cells_filled'], 0)
+        self.assertEqual(data['cells_filled'], sum(
+            sum(a['filled'].values()) for a in data['archives']))
+
+    def test_missing_rrdtool_is_one_line_exit_2(self):
+        code, _, err = self.run_main(
+            self.new, self.old, '--rrdtool', '/nonexistent/rrdtool')
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, "'/nonexistent/rrdtool' not found")
+
+    def test_missing_rrdtool_from_environment_is_one_line_exit_2(self):
+        with unittest.mock.patch.dict(
+                os.environ, GOCEPT_RRDMERGE_RRDTOOL='no-such-rrdtool'):
+            code, _, err = self.run_main(
+                '--tree', self.tmp, self.tmp, '--dry-run')
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'install rrdtool')
+
+    def test_missing_file_is_one_line_exit_2(self):
+        code, _, err = self.run_main(
+            self.new, os.path.join(self.tmp, 'nope.rrd'))
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'OLD ')
+        self.assertIn('nope.rrd: no such file', err)
+
+    def test_not_an_rrd_is_one_line_exit_2(self):
+        junk = os.path.join(self.tmp, 'junk.rrd')
+        with open(junk, 'wb') as f:
+            f.write(b'\x00' * 4096)
+        code, _, err = self.run_main(junk, self.old)
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'junk.rrd: not an RRD file')
+
+    def test_directory_without_tree_is_one_line_exit_2(self):
+        code, _, err = self.run_main(self.tmp, self.old)
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'use --tree')
+
+    def test_usage_errors_exit_2(self):
+        self.assertEqual(2, self.run_main()[0])
+        code, _, err = self.run_main(self.new, self.old, '--jobs', '2')
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, '--jobs needs --tree')
+
+    def test_debug_shows_the_traceback(self):
+        with self.assertRaises(gocept.rrdmerge.InputNotFound):
+            self.run_main(self.new, 'nope.rrd', '--debug')
+
+    def test_inputs_unchanged_with_out(self):
+        digest = gocept.rrdmerge.tests.test_tree.digest
+        before = digest(self.new), digest(self.old)
+        self.run_main(self.new, self.old, '-o', self.out)
+        self.assertEqual(before, (digest(self.new), digest(self.old)))
+
+
+class TreeCLITests(unittest.TestCase):
+
+    layer = gocept.rrdmerge.testing.RRD_LAYER
+
+    def setUp(self):
+        self.tmp = self.layer['rrd_tmpdir']
+        self.newdir, self.olddir = gocept.rrdmerge.tests.test_tree.make_trees(
+            self.tmp)
+        self.outdir = os.path.join(self.tmp, 'out')
+
+    run_main = CLITests.run_main
+
+    def test_tree_merge_exits_0_and_lists_files(self):
+        code, out, err = self.run_main(
+            '--tree', self.newdir, self.olddir, '-o', self.outdir,
+            '--jobs', '2')
+        self.assertEqual(0, code, out + err)
+        self.assertIn('host3/only-old.rrd: copied from OLD', out)
+        self.assertRegex(out, r'host1/load.rrd: merged, filled \d+ cells')
+        self.assertIn('4 files: 2 merged', out)
+        self.assertEqual('', err)  # no progress bar: not a terminal
+
+    def test_tree_exit_code_is_1_if_a_file_failed(self):
+        with open(os.path.join(self.olddir, 'host1/disk.rrd'), 'wb') as f:
+            f.write(b'garbage')
+        code, out, _ = self.run_main(
+            '--tree', self.newdir, self.olddir, '-o', self.outdir)
+        self.assertEqual(1, code)
+        self.assertIn('host1/disk.rrd: FAILED:', out)
+        self.assertTrue(os.path.exists(
+            os.path.join(self.outdir, 'host1/load.rrd')))
+
+    def test_progress_bar_on_a_terminal(self):
+        code, _, err = self.run_main(
+            '--tree', self.newdir, self.olddir, '-o', self.outdir,
+            stderr=TTY())
+        self.assertEqual(0, code)
+        self.assertIn('] 4/4 ', err)
+        self.assertIn('[' + '#' * 30 + ']', err)
+
+    def test_tree_dry_run_writes_nothing(self):
+        code, out, _ = self.run_main(
+            '--tree', self.newdir, self.olddir, '-o', self.outdir, '-n')
+        self.assertEqual(0, code)
+        self.assertRegex(out, r'would fill [1-9]\d* cells')
+        self.assertFalse(os.path.exists(self.outdir))
+
+
+class ScriptTests(unittest.TestCase):
+    """The console script: exit codes seen by a shell."""
+
+    layer = gocept.rrdmerge.testing.RRD_LAYER
+
+    def run_script(self, *args):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+        return subprocess.run(
+            [sys.executable, '-c',
+             'import sys, gocept.rrdmerge.cli;'
+             ' sys.exit(gocept.rrdmerge.cli.main())'] + list(args),
+            capture_output=True, text=True, env=env)
+
+    def test_exit_code_0_after_a_merge(self):
+        tmp = self.layer['rrd_tmpdir']
+        new, old = gocept.rrdmerge.testing.pnp_pair(tmp)
+        result = self.run_script(new, old, '-q')
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertRegex(result.stdout, r'filled [1-9]\d* cells')
+
+    def test_exit_code_2_and_one_line_for_a_missing_file(self):
+        result = self.run_script('/nonexistent/new.rrd', '/nonexistent/old')
+        self.assertEqual(2, result.returncode)
+        self.assertEqual(
+            'rrdmerge: error: NEW /nonexistent/new.rrd: no such file\n',
+            result.stderr)
