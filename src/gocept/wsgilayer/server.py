@@ -14,9 +14,9 @@ class WSGIServerLayer(plone.testing.Layer):
     HTTP/1.1 keep-alive, one tracked thread per connection, a tearDown
     that closes every connection and joins every thread in milliseconds.
 
-    Connections idle between requests are closed after each test, so that
-    no server thread outlives it.  An app exception is answered with `500` and its traceback, which also
-    goes to stderr.
+    Connections still open when a test ends are closed in testTearDown,
+    so no server thread outlives the test.  An app exception is answered
+    with `500` and its traceback, which also goes to stderr.
 
     Resources (the same as gocept.httplayer.HTTPServerLayer's):
 

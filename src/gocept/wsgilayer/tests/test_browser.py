@@ -33,7 +33,8 @@ class BrowserTest(unittest.TestCase):
         browser.raiseHttpErrors = False
         with unittest.mock.patch('sys.stderr'):
             browser.open('http://localhost/error')
-        self.assertEqual('500 Internal Server Error', browser.headers['status'])
+        self.assertEqual(
+            '500 Internal Server Error', browser.headers['status'])
         self.assertIn('RuntimeError: The app failed on purpose.',
                       browser.contents)
 

@@ -1,7 +1,7 @@
 import contextlib
 import http.client
+import json
 import os
-import socket
 import tempfile
 import textwrap
 import unittest
@@ -14,7 +14,7 @@ import requests
 import gocept.wsgilayer
 import gocept.wsgilayer.tests.app
 from gocept.wsgilayer.tests import layers
-from gocept.wsgilayer.tests.test_layer import run_python
+from gocept.wsgilayer.tests.helpers import run_python
 
 
 class SocketUsed(OSError):
@@ -85,7 +85,7 @@ class InterceptTest(unittest.TestCase):
                 'wsgilayer-alpha.test', timeout=5)
             conn.request('GET', '/environ')
             response = conn.getresponse()
-            environ = __import__('json').loads(response.read())
+            environ = json.loads(response.read())
             conn.close()
         self.assertEqual(200, response.status)
         self.assertEqual('wsgilayer-alpha.test', environ['SERVER_NAME'])

@@ -1,6 +1,4 @@
 import os
-import subprocess
-import sys
 import textwrap
 import unittest
 
@@ -9,18 +7,11 @@ import zope.testbrowser.browser
 import gocept.wsgilayer
 import gocept.wsgilayer.tests.app
 from gocept.wsgilayer.tests import layers
+from gocept.wsgilayer.tests.helpers import run_python
 
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
-
-
-def run_python(code, timeout=120):
-    """Run `code` in a fresh interpreter with our sys.path."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    return subprocess.run(
-        [sys.executable, '-c', code], env=env, capture_output=True,
-        text=True, timeout=timeout)
 
 
 class SeedRecipeTest(unittest.TestCase):
@@ -100,10 +91,10 @@ class TwoLayersTest(unittest.TestCase):
     layer = layers.ALPHA_AND_BETA
 
     def test_each_layer_reaches_its_own_app_by_browser(self):
-        self.assertEqual(
-            'Hello from Alpha', layers.ALPHA.browser('http://localhost/').title)
-        self.assertEqual(
-            'Hello from Beta', layers.BETA.browser('http://localhost/').title)
+        alpha = layers.ALPHA.browser('http://localhost/')
+        beta = layers.BETA.browser('http://localhost/')
+        self.assertEqual('Hello from Alpha', alpha.title)
+        self.assertEqual('Hello from Beta', beta.title)
 
     def test_each_layer_reaches_its_own_app_by_wsgi_url(self):
         import requests

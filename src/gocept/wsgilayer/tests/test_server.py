@@ -1,4 +1,5 @@
 import http.client
+import json
 import socket
 import textwrap
 import threading
@@ -7,7 +8,7 @@ import unittest.mock
 
 import gocept.wsgilayer
 from gocept.wsgilayer.tests import layers
-from gocept.wsgilayer.tests.test_layer import run_python
+from gocept.wsgilayer.tests.helpers import run_python
 
 
 def server_threads(kind=''):
@@ -63,7 +64,7 @@ class WSGIServerLayerTest(unittest.TestCase):
         conn = self.connect()
         conn.request('GET', '/environ?a=1&b=%C3%A4',
                       headers={'X-Probe': 'yes'})
-        environ = __import__('json').loads(conn.getresponse().read())
+        environ = json.loads(conn.getresponse().read())
         self.assertEqual('/environ', environ['PATH_INFO'])
         self.assertEqual('a=1&b=%C3%A4', environ['QUERY_STRING'])
         self.assertEqual('yes', environ['HTTP_X_PROBE'])
