@@ -2,6 +2,7 @@ import contextlib
 import http.client
 import json
 import os
+import ssl
 import tempfile
 import textwrap
 import unittest
@@ -9,8 +10,10 @@ import unittest.mock
 import urllib.error
 import urllib.request
 
+import plone.testing
 import requests
 
+import gocept.httplayer
 import gocept.wsgilayer
 import gocept.wsgilayer.tests.app
 from gocept.wsgilayer.tests import layers
@@ -130,6 +133,40 @@ class InterceptTest(unittest.TestCase):
         self.assertIn('Hello from Alpha', response.text)
 
 
+TLS_SERVER = gocept.httplayer.HTTPServerLayer(
+    tls=True, name='Intercept:TLSServer', module=__name__)
+ALPHA_AND_TLS_SERVER = plone.testing.Layer(
+    bases=(layers.ALPHA, TLS_SERVER), name='Intercept:AlphaAndTLSServer',
+    module=__name__)
+
+
+class InterceptAndHTTPSTest(unittest.TestCase):
+    """Only plain HTTP is patched: https requests work as without it."""
+
+    layer = ALPHA_AND_TLS_SERVER
+
+    def setUp(self):
+        self.layer['http_server'].expect('GET', '/ping').respond(
+            json={'pong': True})
+        self.url = self.layer['http_url'] + '/ping'
+
+    def test_requests_reaches_an_https_server_and_verifies_it(self):
+        response = requests.get(
+            self.url, verify=self.layer['http_ca_pem'], timeout=5)
+        self.assertEqual({'pong': True}, response.json())
+        with self.assertRaises(requests.exceptions.SSLError):
+            requests.get(self.url, timeout=5)
+
+    def test_urllib_reaches_an_https_server_and_verifies_it(self):
+        context = ssl.create_default_context(
+            cafile=self.layer['http_ca_pem'])
+        with urllib.request.urlopen(
+                self.url, context=context, timeout=5) as response:
+            self.assertEqual(b'{"pong": true}', response.read())
+        with self.assertRaises(urllib.error.URLError):
+            urllib.request.urlopen(self.url, timeout=5)
+
+
 class InterceptAfterFailedTestTest(unittest.TestCase):
 
     def test_interception_is_gone_after_a_run_with_a_failing_test(self):
@@ -161,13 +198,13 @@ class InterceptAfterFailedTestTest(unittest.TestCase):
                 import urllib.request
                 import urllib3.connection
                 import urllib3.connectionpool
-                import wsgi_intercept
                 import zope.testrunner
+                import gocept.wsgilayer.intercept
                 original = http.client.HTTPConnection
                 failed = zope.testrunner.run_internal(
                     ['--test-path', {tmp!r}])
                 print('failed:', failed)
-                print('intercepted hosts:', wsgi_intercept._wsgi_intercept)
+                print('intercepted hosts:', gocept.wsgilayer.intercept._apps)
                 print('http.client restored:',
                       http.client.HTTPConnection is original)
                 print('urllib3 restored:',
