@@ -1,5 +1,6 @@
 """A WSGI application as a layer: in-process, reachable by URL."""
 import re
+import sys
 
 import plone.testing
 
@@ -34,6 +35,9 @@ class WSGILayer(plone.testing.Layer):
             raise ValueError(
                 'The `name` argument is required: it selects the layer'
                 ' (`--layer NAME`) and names its fake host.')
+        if module is None:
+            # plone.testing would take the module of this __init__.
+            module = sys._getframe(1).f_globals.get('__name__')
         super().__init__(bases=bases, name=name, module=module)
         if app_factory is not None:
             if not callable(app_factory):

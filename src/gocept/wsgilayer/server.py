@@ -1,4 +1,6 @@
 """A base layer's WSGI application served on a real loopback port."""
+import sys
+
 import plone.testing
 
 import gocept.wsgilayer.errors
@@ -37,6 +39,9 @@ class WSGIServerLayer(plone.testing.Layer):
                 ' to serve, e.g. bases=(APP,).')
         if name is None:
             raise ValueError('The `name` argument is required.')
+        if module is None:
+            # plone.testing would take the module of this __init__.
+            module = sys._getframe(1).f_globals.get('__name__')
         super().__init__(bases=bases, name=name, module=module)
         if host is not None:
             self.host = host

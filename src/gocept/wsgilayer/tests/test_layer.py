@@ -71,6 +71,13 @@ class AppFactoryArgumentTest(unittest.TestCase):
         with self.assertRaisesRegex(RuntimeError, 'not set up'):
             layer.browser()
 
+    def test_module_defaults_to_the_callers(self):
+        layer = gocept.wsgilayer.WSGILayer(name='NoModule')
+        server = gocept.wsgilayer.WSGIServerLayer(
+            bases=(layer,), name='NoModule:Server')
+        self.assertEqual(__name__, layer.__module__)
+        self.assertEqual(__name__, server.__module__)
+
     def test_wsgi_url_host_is_a_slug_of_the_name_under_test_domain(self):
         layer = gocept.wsgilayer.WSGILayer(
             name='My App:Functional', module=__name__)
