@@ -163,14 +163,19 @@ class UndoTool:
 
     # Undo
 
-    def _locate(self, tids):
-        """{tid: token} for the parsed `tids`; BadId for unusable ones."""
+    def _locate(self, tids, check=True):
+        """{tid: token} for the parsed `tids`; BadId for unusable ones.
+
+        With `check` false, the tids are only parsed (for storages whose
+        undo refuses unknown tids by itself).
+        """
         backend = self.backend
         located = {}
         for tid in _as_list(tids):
             tid = gocept.zodbundo.ids.parse_tid(tid)
             if tid not in located:
-                located[tid] = backend.locate(tid, self.progress)
+                located[tid] = (
+                    backend.locate(tid, self.progress) if check else None)
         if not located:
             raise gocept.zodbundo.errors.BadArgument(
                 'No transaction given to undo.')
@@ -207,8 +212,8 @@ class UndoTool:
                 located[later] = backend.locate(later, self.progress)
                 todo.append(later)
 
-    def _targets(self, tids, cascade):
-        located = self._locate(tids)
+    def _targets(self, tids, cascade, check=True):
+        located = self._locate(tids, check or cascade)
         if cascade:
             located = self._cascade(located)
         order = sorted(located, reverse=True)
@@ -380,10 +385,13 @@ class UndoTool:
         has 'undo_of' (hex tids). On a conflict nothing is written and
         UndoConflict carries the plan.
         """
-        order, located = self._targets(tids, cascade)
+        check = not self.backend.verifies_tids
+        order, located = self._targets(tids, cascade, check)
         meta = self._meta(order, note, user)
         new_tid, failure = self._run(order, located, meta, commit=True)
         if failure is not None:
+            if not check:
+                located = self._locate(order)  # BadId for unknown tids
             plan = self._plan(order, located, failure)
             if plan.clean:  # raced with another writer: report as is
                 plan = _force_conflict(plan, failure)

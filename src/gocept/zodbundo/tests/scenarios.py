@@ -305,6 +305,14 @@ class UndoScenarios:
         self.assertIn('Unknown tid 0123456789abcdef', str(caught.exception))
         self.assertNotIn('\n', str(caught.exception))
 
+    def test_undo_of_unknown_tid_writes_nothing(self):
+        self.make_objects('a')
+        before = self.written_state()
+        with self.assertRaises(gocept.zodbundo.BadId) as caught:
+            self.tool.undo('0123456789abcdef')
+        self.assertIn('Unknown tid 0123456789abcdef', str(caught.exception))
+        self.assertEqual(before, self.written_state())
+
     def test_unknown_oid_is_a_one_line_error(self):
         with self.assertRaises(gocept.zodbundo.BadId) as caught:
             self.tool.history('0x7fffffff')
@@ -316,9 +324,10 @@ class UndoScenarios:
         self.set_values('C', 'a')
         self.refresh()
         self.pack()
-        with self.assertRaises(gocept.zodbundo.BadId) as caught:
-            self.tool.preview(old)
-        self.assertIn('packed', str(caught.exception))
+        for call in (self.tool.preview, self.tool.undo):
+            with self.assertRaises(gocept.zodbundo.BadId) as caught:
+                call(old)
+            self.assertIn('packed', str(caught.exception))
 
     def pack(self):
         # Pack everything committed so far (ZODB packs strictly before t).

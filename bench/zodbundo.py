@@ -1,0 +1,428 @@
+"""Benchmark: gocept.zodbundo against the seed recipe for undoing.
+
+The seed route (the blog post's recipe): ``db.history(oid)``, then
+``db.undoInfo(specification=dict(time=...))`` with its default arguments
+to map the tid's time to an undo id, then ``db.undo(id)`` and commit.
+Ours: ``UndoTool(db).undo(tid)``. For reference, "direct" is
+``db.undo(base64(tid))`` and commit: FileStorage's own undo, which walks
+back from the end of the file to find the transaction.
+
+FileStorage: 100,000 small transactions (fsync off while building, on
+while measuring); targets 10, 1,000 and 100,000 transactions deep.
+RelStorage (history preserving, PostgreSQL of gocept.zodblayer's
+PostgreSQLLayer): 20,000 transactions (``synchronous_commit`` off while
+building, on while measuring); targets 10 and 20,000 deep. Every undo
+undoes a different target transaction at the same depth (each touches its
+own object, so none conflicts); figures are the minimum of `--repeat`
+runs. ``log --limit 20`` is timed as the history grows, next to the
+storage's ``undoLog(0, -20)``; peak memory by tracemalloc.
+
+    bin/python bench/zodbundo.py [--repeat 5] [--fs-size 100000]
+                                 [--rs-size 20000] [--skip-relstorage]
+                                 [--check]
+
+``--check`` exits 1 when a target ratio is missed.
+"""
+import argparse
+import base64
+import importlib
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+
+import persistent.mapping
+import transaction
+import ZODB
+import ZODB.Connection
+import ZODB.FileStorage.FileStorage
+
+import gocept.zodbundo
+
+
+CLASS_PICKLE = pickle.dumps(persistent.mapping.PersistentMapping, 3)
+
+
+def state(i):
+    """A small PersistentMapping record, as ZODB writes it."""
+    return CLASS_PICKLE + pickle.dumps({'data': {'n': i}}, 3)
+
+
+def best(function, arguments):
+    """Minimum wall time of function(a) over `arguments`, in seconds."""
+    times = []
+    for argument in arguments:
+        start = time.perf_counter()
+        function(argument)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def peak_memory(function):
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def ms(seconds):
+    return '{:9.2f} ms'.format(seconds * 1000)
+
+
+def mib(size):
+    return '{:7.2f} MiB'.format(size / 2 ** 20)
+
+
+class Report:
+
+    def __init__(self):
+        self.misses = []
+
+    def line(self, text=''):
+        print(text, flush=True)
+
+    def ratio(self, label, seed, ours, target=None):
+        ratio = seed / ours if ours else float('inf')
+        verdict = ''
+        if target is not None:
+            ok = ratio >= target
+            verdict = '  target >= {}x: {}'.format(
+                target, 'met' if ok else 'MISSED')
+            if not ok:
+                self.misses.append(label)
+        self.line('  {:<44} seed {}  ours {}  {:8.1f}x{}'.format(
+            label, ms(seed), ms(ours), ratio, verdict))
+
+    def flat(self, label, small, large, limit):
+        growth = large / small if small else float('inf')
+        ok = growth <= limit
+        if not ok:
+            self.misses.append(label)
+        self.line('  {:<44} growth {:5.2f}x  target <= {}x: {}'.format(
+            label, growth, limit, 'met' if ok else 'MISSED'))
+
+
+# The history is built by writing records straight through the storage
+# API (one object per transaction); the objects are made by ZODB itself.
+
+class History:
+    """Builds `size` transactions with undo targets at `depths`."""
+
+    targets_per_depth = 3  # seed route, ours, direct: `repeat` each
+
+    def __init__(self, size, depths, repeat):
+        self.size = size
+        self.depths = depths
+        self.repeat = repeat
+        self.per_depth = self.targets_per_depth * repeat
+        # position (index from the start) -> (depth, k)
+        self.slots = {}
+        self.total = max(size, max(depths) + self.per_depth + 1)
+        for depth in depths:
+            for k in range(self.per_depth):
+                self.slots[self.total - 1 - depth - k] = (depth, k)
+        self.target_oids = {}
+        self.target_tids = {}
+        self.filler_oids = []
+
+    def create_objects(self, db):
+        manager = transaction.TransactionManager()
+        connection = db.open(manager)
+        root = connection.root()
+        for depth in self.depths:
+            for k in range(self.per_depth):
+                obj = persistent.mapping.PersistentMapping(n=-1)
+                root['t{}-{}'.format(depth, k)] = obj
+        fillers = [persistent.mapping.PersistentMapping(n=-1)
+                   for i in range(100)]
+        root['fillers'] = persistent.mapping.PersistentMapping(
+            items=fillers)
+        manager.get().note('create objects')
+        manager.commit()
+        for depth in self.depths:
+            for k in range(self.per_depth):
+                self.target_oids[depth, k] = root[
+                    't{}-{}'.format(depth, k)]._p_oid
+        self.filler_oids = [f._p_oid for f in fillers]
+        connection.close()
+
+    def write(self, storage, checkpoint=None):
+        """Commit the transactions through `storage` (an instance)."""
+        storage.poll_invalidations()
+        serials = {}
+        oids = list(self.filler_oids) + list(self.target_oids.values())
+        for oid in oids:
+            serials[oid] = storage.load(oid)[1]
+        for i in range(self.total):
+            slot = self.slots.get(i)
+            if slot is None:
+                oid = self.filler_oids[i % len(self.filler_oids)]
+                description = 'filler {}'.format(i)
+            else:
+                oid = self.target_oids[slot]
+                description = 'target depth {} #{}'.format(*slot)
+            meta = ZODB.Connection.TransactionMetaData(
+                user='bench', description=description)
+            storage.tpc_begin(meta)
+            storage.store(oid, serials[oid], state(i), '', meta)
+            storage.tpc_vote(meta)
+            finished = []
+            tid = storage.tpc_finish(meta, finished.append)
+            serials[oid] = finished[0] if finished else tid
+            if slot is not None:
+                self.target_tids[slot] = serials[oid]
+            if checkpoint is not None:
+                checkpoint(i + 1)
+
+    def targets(self, depth, which):
+        """[(oid, tid)] for route `which` (0 seed, 1 ours, 2 direct)."""
+        ks = range(which * self.repeat, (which + 1) * self.repeat)
+        return [(self.target_oids[depth, k], self.target_tids[depth, k])
+                for k in ks]
+
+
+def seed_route(db):
+    def undo(target):
+        oid, tid = target
+        hist = db.history(oid)
+        info = db.undoInfo(specification=dict(time=hist[0]['time']))
+        db.undo(info[0]['id'])
+        transaction.commit()
+    return undo
+
+
+def direct_route(db):
+    def undo(target):
+        oid, tid = target
+        db.undo(base64.encodebytes(tid).rstrip())
+        transaction.commit()
+    return undo
+
+
+def our_route(tool):
+    def undo(target):
+        oid, tid = target
+        tool.undo(tid)
+    return undo
+
+
+def measure_undo(report, db, history, depth, target_ratio):
+    tool = gocept.zodbundo.UndoTool(db)
+    preview = best(lambda t: tool.preview(t[1]),
+                   history.targets(depth, 1)[:1] * history.repeat)
+    seed = best(seed_route(db), history.targets(depth, 0))
+    ours = best(our_route(tool), history.targets(depth, 1))
+    direct = best(direct_route(db), history.targets(depth, 2))
+    report.line('  depth {:>7,}: direct undo by computed id {}, preview {}'
+                .format(depth, ms(direct), ms(preview)))
+    report.ratio('undo at depth {:,}'.format(depth), seed, ours,
+                 target_ratio)
+    return seed, ours
+
+
+def log_timer(db, tool, repeat):
+    def measure(size):
+        ours = best(lambda i: tool.log(limit=20), range(repeat))
+        undo_log = best(lambda i: db.storage.undoLog(0, -20), range(repeat))
+        return size, ours, undo_log
+    return measure
+
+
+def filestorage(report, args, directory):
+    size = args.fs_size
+    depths = [10, 1000, size]
+    history = History(size, depths, args.repeat)
+    path = os.path.join(directory, 'Data.fs')
+    report.line('FileStorage: building {:,} transactions...'.format(
+        history.total))
+    start = time.perf_counter()
+    db = ZODB.DB(ZODB.FileStorage.FileStorage(path))
+    history.create_objects(db)
+    tool = gocept.zodbundo.UndoTool(db)
+    checkpoints = {size // 20, size // 10, size // 5, size // 2}
+    logs = []
+    measure_log = log_timer(db, tool, args.repeat)
+
+    def checkpoint(count):
+        if count in checkpoints:
+            logs.append(measure_log(count))
+
+    # Like synchronous_commit=off: no fsync while building.
+    module = importlib.import_module('ZODB.FileStorage.FileStorage')
+    fsync = module.fsync
+    module.fsync = None
+    try:
+        instance = db._mvcc_storage.new_instance()
+        history.write(instance, checkpoint)
+        instance.release()
+    finally:
+        module.fsync = fsync
+    db.close()
+    report.line('  built in {:.1f} s, {:.1f} MiB'.format(
+        time.perf_counter() - start, os.path.getsize(path) / 2 ** 20))
+    db = ZODB.DB(ZODB.FileStorage.FileStorage(path))
+    try:
+        tool = gocept.zodbundo.UndoTool(db)
+        logs.append(log_timer(db, tool, args.repeat)(history.total))
+        report.line('  log --limit 20 as history grows (ours vs'
+                    ' undoLog(0, -20)):')
+        for count, ours, undo_log in logs:
+            report.line('    {:>7,} transactions: ours {}  undoLog {}'
+                        .format(count, ms(ours), ms(undo_log)))
+        report.flat('FileStorage log --limit 20, {:,} -> {:,}'.format(
+            logs[0][0], logs[-1][0]), logs[0][1], logs[-1][1], 1.5)
+        targets = {10: 500, 1000: 100, size: 2.5}
+        for depth in depths:
+            measure_undo(report, db, history, depth, targets.get(depth))
+        memory(report, db)
+    finally:
+        db.close()
+    return path
+
+
+def memory(report, db):
+    tool = gocept.zodbundo.UndoTool(db)
+    last = db.lastTransaction()
+    start = time.perf_counter()
+    everything = peak_memory(lambda: db.undoInfo(0, sys.maxsize))
+    seconds = time.perf_counter() - start
+    seed = peak_memory(lambda: db.undoInfo(
+        specification=dict(time=gocept.zodbundo.ids.tid_time(last))))
+    ours = peak_memory(lambda: tool.log(limit=20))
+    preview = peak_memory(lambda: tool.preview(last))
+    report.line('  peak memory: undoInfo(0, maxsize) {} ({} under'
+                ' tracemalloc), seed undoInfo(spec) {}, ours log {},'
+                ' preview {}'.format(mib(everything), ms(seconds),
+                                     mib(seed), mib(ours), mib(preview)))
+
+
+def zeo(report, args, path):
+    """log --limit 20 over ZEO on the FileStorage just measured."""
+    import ZEO
+    address, stop = ZEO.server(path=path, threaded=False)
+    try:
+        db = ZEO.DB(address)
+        try:
+            tool = gocept.zodbundo.UndoTool(db)
+            ours = best(lambda i: tool.log(limit=20), range(args.repeat))
+            undo_log = best(lambda i: db.undoLog(0, -20),
+                            range(args.repeat))
+            user = best(lambda i: tool.log(limit=20, user='bench'),
+                        range(args.repeat))
+            report.line(
+                'ZEO (server on that FileStorage): log --limit 20 {},'
+                ' with a user filter {}, undoLog(0, -20) {}'.format(
+                    ms(ours), ms(user), ms(undo_log)))
+        finally:
+            db.close()
+    finally:
+        stop()
+
+
+def relstorage(report, args, directory):
+    import gocept.zodblayer
+    import psycopg2
+    import relstorage.adapters.postgresql
+    import relstorage.options
+    import relstorage.storage
+    layer = gocept.zodblayer.POSTGRESQL
+    layer.setUp()
+    try:
+        dsn = layer['postgresql_dsn']
+        admin = psycopg2.connect(dsn)
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute('DROP DATABASE IF EXISTS zodbundo_bench')
+            cursor.execute('CREATE DATABASE zodbundo_bench')
+        admin.close()
+        base = psycopg2.extensions.make_dsn(dsn, dbname='zodbundo_bench')
+
+        def open_db(synchronous_commit):
+            options = relstorage.options.Options(
+                keep_history=True, cache_local_mb=0)
+            adapter = relstorage.adapters.postgresql.PostgreSQLAdapter(
+                dsn=psycopg2.extensions.make_dsn(
+                    base, options='-c synchronous_commit={}'.format(
+                        synchronous_commit)),
+                options=options)
+            return ZODB.DB(relstorage.storage.RelStorage(
+                adapter, options=options))
+
+        size = args.rs_size
+        depths = [10, size]
+        history = History(size, depths, args.repeat)
+        report.line('RelStorage: building {:,} transactions...'.format(
+            history.total))
+        start = time.perf_counter()
+        db = open_db('off')
+        history.create_objects(db)
+        tool = gocept.zodbundo.UndoTool(db)
+        logs = []
+        measure_log = log_timer(db, tool, args.repeat)
+        checkpoints = {size // 4, size // 2, size * 3 // 4}
+
+        def checkpoint(count):
+            if count in checkpoints:
+                logs.append(measure_log(count))
+
+        instance = db._mvcc_storage.new_instance()
+        history.write(instance, checkpoint)
+        instance.release()
+        db.close()
+        report.line('  built in {:.1f} s'.format(
+            time.perf_counter() - start))
+        db = open_db('on')
+        try:
+            tool = gocept.zodbundo.UndoTool(db)
+            logs.append(log_timer(db, tool, args.repeat)(history.total))
+            report.line('  log --limit 20 as history grows (ours vs'
+                        ' undoLog(0, -20)):')
+            for count, ours, undo_log in logs:
+                report.line('    {:>7,} transactions: ours {}  undoLog {}'
+                            .format(count, ms(ours), ms(undo_log)))
+            report.flat('RelStorage log --limit 20, {:,} -> {:,}'.format(
+                logs[0][0], logs[-1][0]), logs[0][1], logs[-1][1], 1.2)
+            undos = {}
+            for depth in depths:
+                undos[depth] = measure_undo(
+                    report, db, history, depth,
+                    5 if depth == size else None)
+            report.line('  our undo, depth {:,} vs 10: {:.2f}x (flat in'
+                        ' history size)'.format(
+                            size, undos[size][1] / undos[10][1]))
+        finally:
+            db.close()
+    finally:
+        layer.tearDown()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--repeat', type=int, default=5)
+    parser.add_argument('--fs-size', type=int, default=100000)
+    parser.add_argument('--rs-size', type=int, default=20000)
+    parser.add_argument('--skip-relstorage', action='store_true')
+    parser.add_argument('--check', action='store_true')
+    args = parser.parse_args(argv)
+    report = Report()
+    directory = tempfile.mkdtemp(prefix='zodbundo-bench.')
+    started = time.perf_counter()
+    try:
+        path = filestorage(report, args, directory)
+        zeo(report, args, path)
+        if not args.skip_relstorage:
+            relstorage(report, args, directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    report.line('Total {:.0f} s. Targets missed: {}'.format(
+        time.perf_counter() - started, ', '.join(report.misses) or 'none'))
+    return 1 if args.check and report.misses else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
