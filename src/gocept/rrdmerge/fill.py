@@ -43,21 +43,19 @@ def fill(new, out, old, old_data, match):
         n == o for n, o, _ in match.data_sources) and (
         len(match.data_sources) == new_ds)
     old_view = memoryview(old_data)
-    for new_archive, candidates, entry in match.archives:
-        for old_archive in candidates:
-            for new_row, old_row, count in segments(
-                    new_archive, old_archive):
-                new_start = new.cell_offset(new_archive, new_row, 0)
-                old_start = old.cell_offset(old_archive, old_row, 0)
-                new_values = _doubles(out, new_start, count * new_ds)
-                old_values = _doubles(old_data, old_start, count * old_ds)
-                if same_columns:
-                    _fill_rows(out, old_view, new_start, old_start,
-                               new_values, old_values, entry, match)
-                else:
-                    _fill_columns(out, old_view, new_start, old_start,
-                                  new_values, old_values, new_ds, old_ds,
-                                  entry, match)
+    for new_archive, old_archive, entry in match.archives:
+        for new_row, old_row, count in segments(new_archive, old_archive):
+            new_start = new.cell_offset(new_archive, new_row, 0)
+            old_start = old.cell_offset(old_archive, old_row, 0)
+            new_values = _doubles(out, new_start, count * new_ds)
+            old_values = _doubles(old_data, old_start, count * old_ds)
+            if same_columns:
+                _fill_rows(out, old_view, new_start, old_start,
+                           new_values, old_values, entry, match)
+            else:
+                _fill_columns(out, old_view, new_start, old_start,
+                              new_values, old_values, new_ds, old_ds,
+                              entry, match)
 
 
 def _fill_rows(out, old_view, new_start, old_start, new_values, old_values,

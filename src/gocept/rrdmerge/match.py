@@ -2,7 +2,7 @@
 
 Shared by the binary and the text route: both describe a file with an
 object that has `step`, `data_sources` (with `index`, `name`, `type`)
-and `archives` (with `index`, `cf`, `pdp_per_row`, `rows`).
+and `archives` (with `index`, `cf`, `pdp_per_row`, `xff`, `rows`).
 """
 
 import dataclasses
@@ -15,9 +15,10 @@ import gocept.rrdmerge.rrdfile
 class Match:
     """What to fill: pairs of archives and pairs of data sources.
 
-    `archives` holds (new archive, [old archives], ArchiveReport); the old
-    ones have the same consolidation function and pdp_per_row, longest
-    first. `data_sources` holds (new index, old index, name).
+    `archives` holds (new archive, old archive, ArchiveReport): the old
+    one has the same consolidation function and pdp_per_row; if OLD has
+    several, the one with the same xff, then the one with the most rows.
+    `data_sources` holds (new index, old index, name).
     """
 
     archives: list
@@ -48,8 +49,6 @@ def match(new, old, report):
     for archive in old.archives:
         old_by_key.setdefault(
             (archive.cf, archive.pdp_per_row), []).append(archive)
-    for candidates in old_by_key.values():
-        candidates.sort(key=lambda a: -a.rows)
     new_keys = {(a.cf, a.pdp_per_row) for a in new.archives}
     report.archives_only_in_old.extend(
         key for key in old_by_key if key not in new_keys)
@@ -73,7 +72,11 @@ def match(new, old, report):
             entry.status = 'skipped'
             entry.reason = 'step differs'
         else:
-            entry.old_index = candidates[0].index
+            # Only one: two archives with different xff disagree on which
+            # buckets are known, and mixing them would invent values.
+            other = min(candidates, key=lambda a: (a.xff != archive.xff,
+                                                   -a.rows, a.index))
+            entry.old_index = other.index
             entry.filled = {name: 0 for _, _, name in data_sources}
-            archives.append((archive, candidates, entry))
+            archives.append((archive, other, entry))
     return Match(archives=archives, data_sources=data_sources)

@@ -116,22 +116,31 @@ def cells(path):
 def ideal_merge(new_path, old_path):
     """The cells a perfect merge of OLD into NEW has: the test oracle.
 
-    A cell of NEW that is unknown takes the cell of OLD with the same
-    consolidation function, pdp_per_row, data source and time, if that is
-    known; every other cell keeps NEW's bytes.
+    A cell of NEW that is unknown takes the cell of OLD's RRA with the
+    same consolidation function and pdp_per_row (of several: the one with
+    the same xff, then the longest) for the same data source and time, if
+    that is known; every other cell keeps NEW's bytes.
     """
     new_header, new_data = gocept.rrdmerge.rrdfile.read(new_path)
     old_header, old_data = gocept.rrdmerge.rrdfile.read(old_path)
-    old_cells = {}
-    for archive in old_header.archives:
-        for (time, ds), raw in gocept.rrdmerge.rrdfile.raw_cells(
-                old_header, old_data, archive).items():
-            old_cells.setdefault((archive.key, time, ds), raw)
+    old_types = {ds.name: ds.type for ds in old_header.data_sources}
+    comparable = {ds.name for ds in new_header.data_sources
+                  if old_types.get(ds.name) == ds.type}
     result = {}
     for archive in new_header.archives:
+        same = [a for a in old_header.archives
+                if (a.cf, a.pdp_per_row) == (archive.cf, archive.pdp_per_row)]
+        same_xff = [a for a in same if a.xff == archive.xff]
+        same = same_xff or same
+        old_cells = {}
+        if same and old_header.step == new_header.step:
+            longest = max(a.rows for a in same)
+            other = [a for a in same if a.rows == longest][0]
+            old_cells = gocept.rrdmerge.rrdfile.raw_cells(
+                old_header, old_data, other)
         for (time, ds), raw in gocept.rrdmerge.rrdfile.raw_cells(
                 new_header, new_data, archive).items():
-            other = old_cells.get((archive.key, time, ds))
+            other = old_cells.get((time, ds)) if ds in comparable else None
             if (gocept.rrdmerge.rrdfile.is_unknown(raw) and other
                     and not gocept.rrdmerge.rrdfile.is_unknown(other)):
                 raw = other

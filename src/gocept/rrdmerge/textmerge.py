@@ -24,6 +24,7 @@ DS = re.compile(
 RRA = re.compile(r'<rra>.*?</rra>', re.S)
 CF = re.compile(r'<cf>\s*(\w+)\s*</cf>')
 PDP_PER_ROW = re.compile(r'<pdp_per_row>\s*(\d+)\s*</pdp_per_row>')
+XFF = re.compile(r'<xff>\s*(\S+)\s*</xff>')
 ROW = re.compile(r'/ (\d+) --> <row>(.*?)</row>')
 VALUE = re.compile(r'<v>\s*(.*?)\s*</v>')
 
@@ -33,6 +34,12 @@ def _unknown(text):
         return math.isnan(float(text))
     except ValueError:
         return True
+
+
+def _xff(section):
+    # Holt-Winters RRAs have no xff.
+    match = XFF.search(section)
+    return float(match.group(1)) if match else None
 
 
 def parse(xml):
@@ -48,6 +55,7 @@ def parse(xml):
         archives.append(types.SimpleNamespace(
             index=i, cf=CF.search(section).group(1),
             pdp_per_row=int(PDP_PER_ROW.search(section).group(1)),
+            xff=_xff(section),
             rows=len(rows), values=rows, span=match.span()))
     return types.SimpleNamespace(
         step=int(STEP.search(xml).group(1)), data_sources=data_sources,
@@ -57,20 +65,17 @@ def parse(xml):
 def fill(new_xml, new, old, match):
     """NEW's dump with the filled values; counts go into `match`."""
     replacements = {}
-    for new_archive, candidates, entry in match.archives:
-        def row(found, new_archive=new_archive, candidates=candidates,
-                entry=entry):
+    for new_archive, old_archive, entry in match.archives:
+        def row(found, old_archive=old_archive, entry=entry):
             time = int(found.group(1))
             values = VALUE.findall(found.group(2))
             for new_index, old_index, name in match.data_sources:
                 if not _unknown(values[new_index]):
                     continue
-                for old_archive in candidates:
-                    old_values = old_archive.values.get(time)
-                    if old_values and not _unknown(old_values[old_index]):
-                        values[new_index] = old_values[old_index]
-                        entry.filled[name] += 1
-                        break
+                old_values = old_archive.values.get(time)
+                if old_values and not _unknown(old_values[old_index]):
+                    values[new_index] = old_values[old_index]
+                    entry.filled[name] += 1
             cells = ''.join(f'<v>{v}</v>' for v in values)
             return f'/ {time} --> <row>{cells}</row>'
         start, end = new_archive.span
