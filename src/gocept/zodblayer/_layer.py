@@ -1,10 +1,13 @@
 """The behaviour all ZODB layers share: resources and per-test isolation."""
+import logging
 import os
 import shutil
 import tempfile
 
 import plone.testing
 
+
+log = logging.getLogger(__name__)
 
 DEMO = 'demo'
 COPY = 'copy'
@@ -79,6 +82,7 @@ class ZODBLayer(plone.testing.Layer):
         self._tempdir = None
         self._layer_database = None
         self._test_database = None
+        self._test_directory = None
 
     # Template methods for subclasses
 
@@ -100,6 +104,13 @@ class ZODBLayer(plone.testing.Layer):
         """
         raise NotImplementedError()
 
+    def demo_base(self):
+        """(storage, release) a test's DemoStorage reads from.
+
+        `release` (or None) is called after the test.
+        """
+        return self._layer_database.db.storage, None
+
     def setUpZODB(self, root):
         """Hook: fill the database; committed at the end of setUp."""
 
@@ -113,9 +124,7 @@ class ZODBLayer(plone.testing.Layer):
         self._tempdir = tempfile.mkdtemp(prefix='gocept.zodblayer.')
         try:
             self._layer_database = self.open_database()
-            self['zodbDB'] = self._layer_database.db
-            self['zodb_uri'] = self._layer_database.uri
-            self['zodb_config'] = self._layer_database.config
+            self._set_database_resources(self._layer_database)
             self._fill(self._layer_database.db)
         except BaseException:
             self._tear_down_layer()
@@ -157,52 +166,65 @@ class ZODBLayer(plone.testing.Layer):
 
     def testSetUp(self):
         import transaction
-        if self.isolation == COPY:
-            directory = tempfile.mkdtemp(dir=self._tempdir, prefix='test.')
-            try:
-                self._test_database = self.open_copy(directory)
-            except BaseException:
-                shutil.rmtree(directory, ignore_errors=True)
-                raise
-            self._test_directory = directory
-        else:
-            self._test_database = _demo_database(self._layer_database)
-            self._test_directory = None
-        self['zodbDB'] = self._test_database.db
-        self['zodb_uri'] = self._test_database.uri
-        self['zodb_config'] = self._test_database.config
-        self['zodbConnection'] = connection = self._test_database.db.open()
+        self._test_directory = None
+        try:
+            if self.isolation == COPY:
+                self._test_directory = tempfile.mkdtemp(
+                    dir=self._tempdir, prefix='test.')
+                self._test_database = self.open_copy(self._test_directory)
+            else:
+                self._test_database = _demo_database(self)
+            connection = self._test_database.db.open()
+        except BaseException:
+            self._end_test()
+            raise
+        self._set_database_resources(self._test_database)
+        self['zodbConnection'] = connection
         self['zodbRoot'] = connection.root()
         transaction.begin()
 
+    def _set_database_resources(self, database):
+        self['zodbDB'] = database.db
+        self['zodb_uri'] = database.uri
+        self['zodb_config'] = database.config
+
     def testTearDown(self):
+        # zope.testrunner does not guard testTearDown: an exception here
+        # would end the whole test run, so cleanup errors are logged.
         import transaction
         transaction.abort()
         connection = self['zodbConnection']
         del self['zodbConnection']
         del self['zodbRoot']
-        database, self._test_database = self._test_database, None
         # A test may have closed the database itself, e.g. to let a
         # subprocess write to a FileStorage.
         if connection.opened:
             connection.close()
-        self['zodbDB'] = self._layer_database.db
-        self['zodb_uri'] = self._layer_database.uri
-        self['zodb_config'] = self._layer_database.config
+        self._set_database_resources(self._layer_database)
+        self._end_test()
+
+    def _end_test(self):
+        database, self._test_database = self._test_database, None
+        directory, self._test_directory = self._test_directory, None
         try:
-            database.close()
+            if database is not None:
+                database.close()
+        except Exception:
+            log.exception('%s: closing the database of the test failed',
+                          self.__name__)
         finally:
-            directory, self._test_directory = self._test_directory, None
             if directory is not None:
                 shutil.rmtree(directory, ignore_errors=True)
 
 
-def _demo_database(layer_database):
+def _demo_database(layer):
     """A database whose writes go to memory, over the layer's storage."""
     import ZODB.DB
     import ZODB.DemoStorage
+    layer_database = layer._layer_database
+    base, release_base = layer.demo_base()
     storage = ZODB.DemoStorage.DemoStorage(
-        base=layer_database.db.storage, close_base_on_close=False)
+        base=base, close_base_on_close=False)
 
     def remove_blobs():
         # DemoStorage creates a blob directory on the first blob write and
@@ -211,9 +233,12 @@ def _demo_database(layer_database):
         if hasattr(changes, 'fshelper'):
             shutil.rmtree(changes.fshelper.base_dir, ignore_errors=True)
 
-    return Database(
+    database = Database(
         ZODB.DB(storage), layer_database.uri, layer_database.config,
         cleanup=remove_blobs)
+    if release_base is not None:
+        database.add_cleanup(release_base)
+    return database
 
 
 def write_config(path, storage_section, imports=()):

@@ -137,6 +137,15 @@ class RelStorageLayer(_layer.ZODBLayer):
                 if name:
                     server.drop(name)
 
+    def demo_base(self):
+        # The layer's storage instance keeps the snapshot of its last poll;
+        # a new instance (sharing the cache) sees what derived layers
+        # committed since.
+        storage = self._layer_database.db.storage.new_instance()
+        storage.poll_invalidations()
+        # release(), not close(): close() would close the shared pools.
+        return storage, storage.release
+
     def _state_key(self):
         return self._server.execute(
             'SELECT max(tid) FROM object_state', dbname=self._dbname)

@@ -3,6 +3,7 @@ import subprocess
 import sys
 import textwrap
 
+import plone.testing
 import transaction
 
 
@@ -43,6 +44,34 @@ class IsolationTests:
             self.layer['zodbConnection'], self.layer['zodbRoot']._p_jar)
         self.assertIs(
             self.layer['zodbDB'], self.layer['zodbConnection'].db())
+
+
+class CommittingLayer(plone.testing.Layer):
+    """A derived (app) layer that commits into its base's database.
+
+    zope.testrunner runs the base's own tests first, then sets this layer
+    up on the still running base: the base must not serve stale state.
+    """
+
+    def setUp(self):
+        with self['zodbDB'].transaction() as connection:
+            connection.root()['derived'] = 'yes'
+
+    def tearDown(self):
+        pass
+
+
+class DerivedLayerTests(IsolationTests):
+    """Mixin for tests of a `CommittingLayer` over a filled layer."""
+
+    def test_commit_of_derived_layer_is_seen(self):
+        self.assertEqual('yes', self.layer['zodbRoot']['derived'])
+
+    def test_commit_of_derived_layer_is_seen_again(self):
+        root = self.layer['zodbRoot']
+        self.assertEqual('yes', root['derived'])
+        del root['derived']
+        transaction.commit()
 
 
 class UndoTests:

@@ -19,6 +19,11 @@ FILLED = FilledFileStorageLayer(
     name='FileStorageLayer:Filled', module=__name__)
 FILLED_COPY = FilledFileStorageLayer(
     name='FileStorageLayer:Filled:Copy', module=__name__, isolation='copy')
+DERIVED_FROM_FILLED = isolation.CommittingLayer(
+    bases=(FILLED,), name='FileStorageLayer:Filled:Derived', module=__name__)
+DERIVED_FROM_COPY = isolation.CommittingLayer(
+    bases=(FILLED_COPY,), name='FileStorageLayer:Filled:Copy:Derived',
+    module=__name__)
 
 
 class DerivedLayer(plone.testing.Layer):
@@ -110,3 +115,13 @@ class FileStorageLayerTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, '`isolation`.*magic'):
             gocept.zodblayer.FileStorageLayer(
                 name='x', module=__name__, isolation='magic')
+
+
+class DerivedFromFilledTest(isolation.DerivedLayerTests, unittest.TestCase):
+
+    layer = DERIVED_FROM_FILLED
+
+
+class DerivedFromCopyTest(isolation.DerivedLayerTests, unittest.TestCase):
+
+    layer = DERIVED_FROM_COPY

@@ -19,6 +19,11 @@ FILLED_COPY = FilledRelStorageLayer(
 HISTORY_FREE = FilledRelStorageLayer(
     name='RelStorageLayer:Filled:HistoryFree', module=__name__,
     keep_history=False)
+DERIVED_FROM_FILLED = isolation.CommittingLayer(
+    bases=(FILLED,), name='RelStorageLayer:Filled:Derived', module=__name__)
+DERIVED_FROM_COPY = isolation.CommittingLayer(
+    bases=(FILLED_COPY,), name='RelStorageLayer:Filled:Copy:Derived',
+    module=__name__)
 
 
 def database_names(layer):
@@ -99,3 +104,13 @@ class RelStorageLifecycleTest(unittest.TestCase):
             layer.setUp()
         self.assertEqual(before, database_names(self.layer))
         self.assertIsNone(layer.tempdir)
+
+
+class DerivedFromFilledTest(isolation.DerivedLayerTests, unittest.TestCase):
+
+    layer = DERIVED_FROM_FILLED
+
+
+class DerivedFromCopyTest(isolation.DerivedLayerTests, unittest.TestCase):
+
+    layer = DERIVED_FROM_COPY

@@ -24,6 +24,11 @@ class FilledZEOLayer(gocept.zodblayer.ZEOLayer):
 FILLED = FilledZEOLayer(name='ZEOLayer:Filled', module=__name__)
 FILLED_COPY = FilledZEOLayer(
     name='ZEOLayer:Filled:Copy', module=__name__, isolation='copy')
+DERIVED_FROM_FILLED = isolation.CommittingLayer(
+    bases=(FILLED,), name='ZEOLayer:Filled:Derived', module=__name__)
+DERIVED_FROM_COPY = isolation.CommittingLayer(
+    bases=(FILLED_COPY,), name='ZEOLayer:Filled:Copy:Derived',
+    module=__name__)
 
 
 def server_pid(layer):
@@ -158,3 +163,13 @@ class ZEOLayerLifecycleTest(unittest.TestCase):
         while process_exists(pid):
             self.assertLess(time.monotonic(), deadline, 'server survived')
             threading.Event().wait(0.05)
+
+
+class DerivedFromFilledTest(isolation.DerivedLayerTests, unittest.TestCase):
+
+    layer = DERIVED_FROM_FILLED
+
+
+class DerivedFromCopyTest(isolation.DerivedLayerTests, unittest.TestCase):
+
+    layer = DERIVED_FROM_COPY
