@@ -263,6 +263,10 @@ class FakeRequestHandler(http.server.BaseHTTPRequestHandler):
             self.send_header(name, str(value))
         if 'content-length' not in names:
             self.send_header('Content-Length', str(len(body)))
+        if self.close_connection and 'connection' not in names:
+            # Without it an HTTP/1.1 client would reuse the connection we
+            # are about to close, and its next request would meet a reset.
+            self.send_header('Connection', 'close')
         self.end_headers()
         if self.command != 'HEAD':
             self.wfile.write(body)

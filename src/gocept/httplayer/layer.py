@@ -172,6 +172,21 @@ class FileHandler(http.server.SimpleHTTPRequestHandler):
         super().__init__(request, client_address, server,
                          directory=self.documentroot)
 
+    def send_response(self, code, message=None):
+        self.connection_header_sent = False
+        super().send_response(code, message)
+
+    def send_header(self, keyword, value):
+        if keyword.lower() == 'connection':
+            self.connection_header_sent = True
+        super().send_header(keyword, value)
+
+    def end_headers(self):
+        if self.close_connection and not self.connection_header_sent:
+            # Tell an HTTP/1.1 client that we close; see FakeRequestHandler.
+            self.send_header('Connection', 'close')
+        super().end_headers()
+
     def log_message(self, format, *args):
         pass
 

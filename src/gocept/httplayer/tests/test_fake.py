@@ -165,6 +165,14 @@ class FakeServerTests(unittest.TestCase):
                 r" body=b'ping'"):
             self.server.wait_for(count=2, timeout=0.01)
 
+    def test_response_announces_close_when_client_asked_for_it(self):
+        self.server.expect('GET', '/')
+        with requests.Session() as session:
+            session.headers['Connection'] = 'close'
+            for i in range(3):
+                response = session.get(self.url)
+                self.assertEqual('close', response.headers['Connection'])
+
     def test_expect_on_server_with_handler_raises(self):
         server = gocept.httplayer.FakeServer(handler=ClassicHandler)
         with self.assertRaisesRegex(RuntimeError, 'stubs are not used'):

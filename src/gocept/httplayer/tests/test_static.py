@@ -1,3 +1,4 @@
+import http.client
 import os
 import os.path
 import tempfile
@@ -30,6 +31,16 @@ class StaticFilesTests(unittest.TestCase):
     def test_missing_file_is_404(self):
         response = requests.get(self.layer['http_url'] + '/missing.txt')
         self.assertEqual(404, response.status_code)
+
+    def test_response_announces_close_once_when_client_asked_for_it(self):
+        self.write('a.txt', b'a')
+        for path in ('/a.txt', '/missing.txt'):
+            conn = http.client.HTTPConnection(
+                self.layer['http_host'], self.layer['http_port'], timeout=10)
+            self.addCleanup(conn.close)
+            conn.request('GET', path, headers={'Connection': 'close'})
+            response = conn.getresponse()
+            self.assertEqual(['close'], response.headers.get_all('Connection'))
 
     def test_temp_documentroot_is_empty_at_the_start_of_each_test_a(self):
         self.assertEqual([], os.listdir(self.layer['documentroot']))

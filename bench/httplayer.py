@@ -1,0 +1,285 @@
+"""Benchmark gocept.httplayer against the fake HTTP servers people use.
+
+Run: bin/python bench/httplayer.py [--cycles N] [--requests N]
+
+Contenders, each serving GET / with a small body on loopback:
+
+- ours: gocept.httplayer.HTTPServerLayer with a stub
+- classic: the recipe of the gocept blog post "Shutting down an HTTPServer",
+  ported faithfully to Python 3 (random port 30000-40000, sleep(0.25) after
+  start, shutdown by firing a last request), its waits guarded by timeouts
+- httpserverlayer: gocept.httpserverlayer 4.0 custom.Layer
+- pytest-httpserver: pytest_httpserver 1.2 HTTPServer (start/clear/stop)
+
+(a) setUp + one request + tearDown: median and mean of N cycles.
+(b) requests per second for N GETs, keep-alive (requests.Session) and a
+    new connection each (the same session sending "Connection: close").
+"""
+
+import argparse
+import errno
+import http.client
+import http.server
+import random
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import gocept.httplayer
+import gocept.httpserverlayer.custom
+import pytest_httpserver
+import requests
+
+
+BODY = b'ok'
+# The classic recipe's shutdown request can hang: when the server thread
+# sees `_continue` turn False before it is back in handle_request(), it
+# ends, and the last request waits in the listen backlog. Bound that wait.
+GUARD = 1.0
+
+
+class Ours:
+    name = 'ours'
+
+    def setUp(self):
+        self.layer = gocept.httplayer.HTTPServerLayer(
+            name='Bench', module=__name__)
+        self.layer.setUp()
+        self.layer['http_server'].expect('GET', '/').respond(body=BODY)
+        return self.layer['http_host'], self.layer['http_port']
+
+    def tearDown(self):
+        self.layer.tearDown()
+
+
+# The classic recipe, as in the blog post, ported to Python 3.
+
+class ClassicHTTPServer(http.server.HTTPServer):
+
+    _continue = True
+
+    def serve_until_shutdown(self):
+        while self._continue:
+            self.handle_request()
+
+    def shutdown(self):
+        self._continue = False
+        # We fire a last request at the server in order to take it out of
+        # the while loop in `self.serve_until_shutdown`.
+        try:
+            urllib.request.urlopen(
+                'http://%s:%s/' % (self.server_name, self.server_port),
+                timeout=GUARD)
+        except (urllib.error.URLError, OSError):
+            # If the server is already shut down, we receive a socket
+            # error, which we ignore.
+            pass
+        self.server_close()
+
+
+class SilentRequestHandler(http.server.BaseHTTPRequestHandler):
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+
+class Classic:
+    name = 'classic recipe'
+    host = 'localhost'
+    collisions = 0
+
+    def setUp(self):
+        self.server = None
+        while True:
+            self.port = random.randint(30000, 40000)
+            try:
+                self.start_server()
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                # The random port is taken, e.g. by an outgoing connection
+                # of another process; the recipe would fail the test run.
+                self.collisions += 1
+            else:
+                return '127.0.0.1', self.port
+
+    def start_server(self):
+        self.server = ClassicHTTPServer(
+            (self.host, self.port), SilentRequestHandler)
+        self.server_thread = threading.Thread(
+            target=self.server.serve_until_shutdown)
+        self.server_thread.daemon = True
+        self.server_thread.start()
+        # Kludge: Wait a little as it sometimes takes a while to get the
+        # server started.
+        time.sleep(0.25)
+
+    def stop_server(self):
+        if self.server is None:
+            return
+        self.server.shutdown()
+        self.server_thread.join(10)  # guard: the shutdown may not reach it
+        if self.server_thread.is_alive():
+            raise RuntimeError('classic recipe: server thread hangs')
+
+    def tearDown(self):
+        self.stop_server()
+
+
+class GoceptRequestHandler(gocept.httpserverlayer.custom.RequestHandler):
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+
+class HTTPServerLayer:
+    name = 'gocept.httpserverlayer'
+
+    def setUp(self):
+        self.layer = gocept.httpserverlayer.custom.Layer(
+            GoceptRequestHandler, name='BenchCustom', module=__name__)
+        self.layer.setUp()
+        return '127.0.0.1', self.layer['http_port']
+
+    def tearDown(self):
+        self.layer.tearDown()
+
+
+class PytestHTTPServer:
+    name = 'pytest-httpserver'
+
+    def setUp(self):
+        self.server = pytest_httpserver.HTTPServer()
+        self.server.start()
+        self.server.expect_request('/').respond_with_data(BODY)
+        return '127.0.0.1', self.server.port
+
+    def tearDown(self):
+        self.server.clear()
+        self.server.stop()
+
+
+def one_request(host, port):
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request('GET', '/')
+        response = conn.getresponse()
+        if response.read() != BODY:
+            raise RuntimeError('wrong response')
+    finally:
+        conn.close()
+
+
+def cycles(contender, count):
+    """Return the seconds each setUp + one request + tearDown took."""
+    times = []
+    for i in range(count):
+        start = time.perf_counter()
+        host, port = contender.setUp()
+        try:
+            one_request(host, port)
+        finally:
+            contender.tearDown()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def requests_per_second(contender, count, keep_alive):
+    host, port = contender.setUp()
+    try:
+        url = f'http://{host}:{port}/'
+        with requests.Session() as session:
+            if not keep_alive:
+                session.headers['Connection'] = 'close'
+            start = time.perf_counter()
+            for i in range(count):
+                response = session.get(url, timeout=10)
+                if response.content != BODY:
+                    raise RuntimeError('wrong response')
+            return count / (time.perf_counter() - start)
+    finally:
+        contender.tearDown()
+
+
+def ratio_line(label, ours, other, target):
+    ratio = other / ours
+    verdict = 'met' if ratio >= target else 'MISSED'
+    return f'  {label:<52} {ratio:8.1f}x  (target >= {target}x: {verdict})'
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--cycles', type=int, default=100,
+                        help='setUp/tearDown cycles a library (default 100)')
+    parser.add_argument('--classic-cycles', type=int, default=40,
+                        help='cycles of the classic recipe, which sleeps'
+                        ' 0.25 s each (default 40)')
+    parser.add_argument('--requests', type=int, default=2000,
+                        help='GETs for the requests/s figures (default 2000)')
+    args = parser.parse_args(argv)
+
+    contenders = [Ours(), Classic(), HTTPServerLayer(), PytestHTTPServer()]
+    for contender in contenders:
+        cycles(contender, 2)  # warm up imports and caches
+
+    print(f'(a) setUp + one request + tearDown, milliseconds'
+          f' ({args.cycles} cycles; classic recipe {args.classic_cycles})')
+    print(f'  {"":<24} {"median":>9} {"mean":>9} {"max":>9}')
+    cycle = {}
+    for contender in contenders:
+        count = (args.classic_cycles if isinstance(contender, Classic)
+                 else args.cycles)
+        times = cycles(contender, count)
+        cycle[contender.name] = (
+            statistics.median(times), statistics.mean(times))
+        print(f'  {contender.name:<24} {statistics.median(times) * 1e3:9.2f}'
+              f' {statistics.mean(times) * 1e3:9.2f}'
+              f' {max(times) * 1e3:9.2f}')
+    if contenders[1].collisions:
+        print(f'  (the classic recipe\'s random port was taken'
+              f' {contenders[1].collisions} time(s); retried)')
+
+    print(f'\n(b) requests per second, {args.requests} GETs'
+          f' (requests.Session)')
+    print(f'  {"":<24} {"keep-alive":>11} {"new conn.":>11}')
+    rate = {}
+    for contender in contenders:
+        rate[contender.name] = (
+            requests_per_second(contender, args.requests, True),
+            requests_per_second(contender, args.requests, False))
+        print(f'  {contender.name:<24} {rate[contender.name][0]:11.0f}'
+              f' {rate[contender.name][1]:11.0f}')
+
+    median, mean = cycle['ours']
+    libraries = ['gocept.httpserverlayer', 'pytest-httpserver']
+    best_median = min(libraries, key=lambda n: cycle[n][0])
+    best_mean = min(libraries, key=lambda n: cycle[n][1])
+    print('\nratios (how many times faster ours is)')
+    print(ratio_line('(a) classic recipe, mean',
+                     mean, cycle['classic recipe'][1], 50))
+    print(ratio_line('(a) classic recipe, median',
+                     median, cycle['classic recipe'][0], 50))
+    print(ratio_line(f'(a) best library median ({best_median})',
+                     median, cycle[best_median][0], 1.5))
+    print(ratio_line(f'(a) best library mean ({best_mean})',
+                     mean, cycle[best_mean][1], 5))
+    for index, mode in enumerate(('keep-alive', 'new connection')):
+        best = max(libraries, key=lambda n: rate[n][index])
+        # Rates: ours / theirs, so the ratio reads "times faster" too.
+        print(ratio_line(f'(b) {mode} req/s vs {best}',
+                         1 / rate['ours'][index], 1 / rate[best][index], 1))
+
+
+if __name__ == '__main__':
+    main()
