@@ -269,6 +269,7 @@ class ZEOBackend(UndoLogBackend):
 TRANS_HDR = struct.Struct('>8sQcHHH')
 TRANS_HDR_LEN = TRANS_HDR.size
 TRAILER = struct.Struct('>Q')
+DATA_HDR = struct.Struct('>8s8sQQHQ')
 FILE_START = 4  # after the b'FS21' magic
 
 
@@ -380,48 +381,35 @@ class FileStorageBackend(Backend):
     def _find(self, f, end, tid, progress=None):
         """Position of the last transaction with a tid <= `tid` (or None).
 
-        Scans from the end nearer in time, like FileStorage's iterator.
+        Walks from both ends at once, so it reads at most twice as many
+        transaction headers as lie between `tid` and the nearer end.
+        (Interpolating by time, as FileStorage's iterator does, goes
+        wrong when commits come in bursts.)
         """
         if end <= FILE_START:
             return None
-        first_tid = self._header(f, FILE_START, False)[0]
-        if tid < first_tid:
+        forward = Blocks(f.f)
+        first = self._header(forward, FILE_START, False)
+        if tid < first[0]:
             return None
         last = self._previous(f, end)
-        last_tid = self._header(f, last)[0]
-        if tid >= last_tid:
+        if tid >= self._header(f, last)[0]:
             return last
-        t = gocept.zodbundo.ids.tid_time(tid)
-        t1 = gocept.zodbundo.ids.tid_time(first_tid)
-        t2 = gocept.zodbundo.ids.tid_time(last_tid)
-        if t - t1 < t2 - t:
-            return self._scan_forward(f, tid, progress)
-        return self._scan_backward(f, last, tid, progress)
-
-    def _scan_forward(self, f, tid, progress):
-        pos = FILE_START
+        pos, header = FILE_START, first
+        back = last
         count = 0
-        header = self._header(f, pos, False)
         while True:
             following = pos + header[1] + 8
-            next_header = self._header(f, following, False)
+            next_header = self._header(forward, following, False)
             if next_header[0] > tid:
                 return pos
             pos, header = following, next_header
-            count += 1
+            back = self._previous(f, back)
+            if self._header(f, back)[0] <= tid:
+                return back
+            count += 2
             if progress is not None and not count % 10000:
                 progress(count)
-
-    def _scan_backward(self, f, pos, tid, progress):
-        count = 0
-        while pos > FILE_START:
-            pos = self._previous(f, pos)
-            if self._header(f, pos)[0] <= tid:
-                return pos
-            count += 1
-            if progress is not None and not count % 10000:
-                progress(count)
-        return None
 
     def locate(self, tid, progress=None):
         with self._file() as f:
@@ -436,6 +424,34 @@ class FileStorageBackend(Backend):
         if header[2] != b' ':
             raise self.unknown(tid)
         return pos
+
+    def records(self, tid):
+        # Read from the located position: FileStorage's iterator would
+        # interpolate by time and walk there with a seek per transaction.
+        pos = self.locate(tid)
+        records = []
+        with self._file() as f:
+            header = self._header(f, pos)
+            tid, tlen, status, ulen, dlen, elen = header
+            txn = self._info(f, pos, header)
+            data_pos = pos + TRANS_HDR_LEN + ulen + dlen + elen
+            end = pos + tlen
+            while data_pos < end:
+                oid, data_tid, prev, tloc, vlen, plen = f.unpack(
+                    DATA_HDR, data_pos, False)
+                if plen:
+                    data = f.read(data_pos + DATA_HDR.size + vlen, plen)
+                else:  # a back pointer: an undo or an undone creation
+                    data = self._load_serial(oid, tid)
+                records.append((oid, data))
+                data_pos += DATA_HDR.size + vlen + (plen or 8)
+        return txn, records
+
+    def _load_serial(self, oid, tid):
+        try:
+            return self.storage.loadSerial(oid, tid)
+        except ZODB.POSException.POSKeyError:
+            return None
 
     def undo(self, instance, tid, token, meta):
         fs = self.storage

@@ -153,12 +153,14 @@ class UndoTool:
                 class_name=gocept.zodbundo.backends.class_name(data),
                 size=len(data or b''))
             for oid, data in records]
-        extension = dict(getattr(txn, 'extension', None) or {})
+        if isinstance(txn, gocept.zodbundo.info.TransactionInfo):
+            return dataclasses.replace(txn, changes=changes)
         return gocept.zodbundo.info.TransactionInfo(
             tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
             user=gocept.zodbundo.backends._text(txn.user),
             description=gocept.zodbundo.backends._text(txn.description),
-            size=sum(c.size for c in changes), extension=extension,
+            size=sum(c.size for c in changes),
+            extension=dict(getattr(txn, 'extension', None) or {}),
             changes=changes)
 
     # Undo
@@ -286,7 +288,8 @@ class UndoTool:
                 break
             remaining.remove(failed_tid)
         entries = [
-            _replace(e, status=gocept.zodbundo.info.CONFLICT, reason=failed[(e.tid, e.oid)])
+            _replace(e, status=gocept.zodbundo.info.CONFLICT,
+                     reason=failed[(e.tid, e.oid)])
             if (e.tid, e.oid) in failed else e for e in entries]
         return gocept.zodbundo.info.UndoPlan(
             tuple(order), tuple(entries), 'trial')
@@ -307,8 +310,9 @@ class UndoTool:
             return
         # The storage did not say which object (RelStorage): blame the
         # objects changed later, or else the whole transaction.
+        clean = gocept.zodbundo.info.CLEAN
         blamed = [e for e in candidates
-                  if e.later_tids and e.status != gocept.zodbundo.info.CLEAN] or [
+                  if e.later_tids and e.status != clean] or [
                       e for e in candidates if e.later_tids] or candidates
         for entry in blamed:
             failed[(entry.tid, entry.oid)] = generic
@@ -339,8 +343,8 @@ class UndoTool:
         before = load_before(oid, tid)
         pre_data = before[0] if before else None
         entry = gocept.zodbundo.info.PlanEntry(
-            oid=oid, class_name=name, status=gocept.zodbundo.info.CLEAN, tid=tid,
-            later_tids=later)
+            oid=oid, class_name=name, status=gocept.zodbundo.info.CLEAN,
+            tid=tid, later_tids=later)
         if not later:
             overlay[oid] = pre_data
             return entry
@@ -356,8 +360,9 @@ class UndoTool:
             overlay[oid] = pre_data
             return entry
         if not pre_data:
-            return _replace(entry, status=gocept.zodbundo.info.CONFLICT, reason=(
-                'created by this transaction and changed later'))
+            return _replace(
+                entry, status=gocept.zodbundo.info.CONFLICT,
+                reason='created by this transaction and changed later')
         if backend.resolves_on_undo and current_tid is not None:
             resolve = getattr(backend.storage, 'tryToResolveConflict', None)
             if resolve is not None:
@@ -368,7 +373,8 @@ class UndoTool:
                     reason = 'not resolvable: {}'.format(  # resolve is a
                         str(error) or type(error).__name__)  # conflict
                 else:
-                    return _replace(entry, status=gocept.zodbundo.info.RESOLVED)
+                    return _replace(
+                        entry, status=gocept.zodbundo.info.RESOLVED)
             else:
                 reason = 'changed later'
         elif backend.resolves_on_undo:
@@ -376,7 +382,8 @@ class UndoTool:
         else:
             reason = ('changed later; {} does no conflict resolution on'
                       ' undo'.format(backend.name))
-        return _replace(entry, status=gocept.zodbundo.info.CONFLICT, reason=reason)
+        return _replace(
+            entry, status=gocept.zodbundo.info.CONFLICT, reason=reason)
 
     def undo(self, tids, note=None, user=None, cascade=False):
         """Undo `tids` newest first in one new transaction and commit.

@@ -347,4 +347,5 @@ class UndoScenarios:
     def test_undo_error_is_no_transient_error(self):
         # Why UndoConflict is raised at once: retrying would not help.
         self.assertFalse(issubclass(
-            ZODB.POSException.UndoError, transaction.interfaces.TransientError))
+            ZODB.POSException.UndoError,
+            transaction.interfaces.TransientError))
