@@ -42,7 +42,7 @@ def _xff(section):
     return float(match.group(1)) if match else None
 
 
-def parse(xml):
+def parse(xml, values=True):
     """Describe a dump like a binary header, plus rows by time."""
     data_sources = [
         types.SimpleNamespace(index=i, name=name, type=dst)
@@ -50,25 +50,28 @@ def parse(xml):
     archives = []
     for i, match in enumerate(RRA.finditer(xml)):
         section = match.group(0)
-        rows = {int(time): VALUE.findall(values)
-                for time, values in ROW.findall(section)}
+        rows = ROW.findall(section)
         archives.append(types.SimpleNamespace(
             index=i, cf=CF.search(section).group(1),
             pdp_per_row=int(PDP_PER_ROW.search(section).group(1)),
-            xff=_xff(section),
-            rows=len(rows), values=rows, span=match.span()))
+            xff=_xff(section), rows=len(rows), span=match.span(),
+            values={int(time): VALUE.findall(cells)
+                    for time, cells in rows} if values else None))
     return types.SimpleNamespace(
         step=int(STEP.search(xml).group(1)), data_sources=data_sources,
         archives=archives)
 
 
-def fill(new_xml, new, old, match):
+def fill(new_xml, match):
     """NEW's dump with the filled values; counts go into `match`."""
     replacements = {}
     for new_archive, old_archive, entry in match.archives:
         def row(found, old_archive=old_archive, entry=entry):
+            cells = found.group(2)
+            if 'NaN' not in cells and 'nan' not in cells:
+                return found.group(0)  # NEW knows the whole row
             time = int(found.group(1))
-            values = VALUE.findall(found.group(2))
+            values = VALUE.findall(cells)
             for new_index, old_index, name in match.data_sources:
                 if not _unknown(values[new_index]):
                     continue
@@ -95,10 +98,10 @@ def merge(program, new, old, out, dry_run, report):
     """Merge via dump/restore, filling in `report`."""
     new_xml = gocept.rrdmerge.rrdtool.run(program, 'dump', new)
     old_xml = gocept.rrdmerge.rrdtool.run(program, 'dump', old)
-    new_dump = parse(new_xml)
+    new_dump = parse(new_xml, values=False)
     old_dump = parse(old_xml)
     match = gocept.rrdmerge.match.match(new_dump, old_dump, report)
-    merged_xml = fill(new_xml, new_dump, old_dump, match)
+    merged_xml = fill(new_xml, match)
     if dry_run or (out == new and not report.cells_filled):
         return
     with tempfile.TemporaryDirectory(prefix='rrdmerge-') as tmp:
