@@ -342,7 +342,8 @@ class PostgreSQLLayer(plone.testing.Layer):
         cluster.create()
 
     def tearDown(self):
-        del self['postgresql_dsn']
+        if 'postgresql_dsn' in self:
+            del self['postgresql_dsn']
         self._stop()
 
     def _stop(self):

@@ -138,13 +138,11 @@ class RelStorageLayer(_layer.ZODBLayer):
                     server.drop(name)
 
     def demo_base(self):
-        # The layer's storage instance keeps the snapshot of its last poll;
-        # a new instance (sharing the cache) sees what derived layers
-        # committed since.
-        storage = self._layer_database.db.storage.new_instance()
+        # The layer's storage instance reads from the snapshot of its last
+        # poll; poll, so that tests see what derived layers committed since.
+        storage = self._layer_database.db.storage
         storage.poll_invalidations()
-        # release(), not close(): close() would close the shared pools.
-        return storage, storage.release
+        return storage, None
 
     def _state_key(self):
         return self._server.execute(

@@ -97,6 +97,11 @@ class PostgreSQLLifecycleTest(unittest.TestCase):
         self.assertIn('no_such_setting', message)
         self.assertIsNone(layer.tempdir)
         self.assertIsNone(layer.process)
+        tempdir = gocept.zodblayer.tests.test_zeo.temp_dir_in(message)
+        self.assertFalse(os.path.exists(tempdir))
+        self.assertEqual(
+            [], gocept.zodblayer.tests.test_zeo.processes_mentioning(tempdir))
+        layer.tearDown()  # harmless after a failed setUp
 
     def test_server_stops_when_the_test_process_dies(self):
         script = textwrap.dedent('''\

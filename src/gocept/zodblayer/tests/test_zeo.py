@@ -45,6 +45,33 @@ def process_exists(pid):
         return f.read().split(')')[-1].split()[0] != 'Z'
 
 
+def processes_mentioning(text):
+    """PIDs of processes whose command line contains `text`."""
+    found = []
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                cmdline = f.read().decode('utf-8', 'replace')
+        except OSError:
+            continue
+        if text in cmdline and process_exists(int(pid)):
+            found.append(int(pid))
+    return found
+
+
+def temp_dir_in(message):
+    """The layer's temp dir, named in a ServerStartError's command line."""
+    for word in message.split():
+        if '/gocept.zodblayer.' in word:
+            parts = word.split('/')
+            index = [i for i, p in enumerate(parts)
+                     if p.startswith('gocept.zodblayer.')][0]
+            return '/'.join(parts[:index + 1])
+    raise AssertionError(f'no temp dir in {message!r}')
+
+
 class ZEOIsolationTest(isolation.IsolationTests, unittest.TestCase):
 
     layer = FILLED
@@ -134,6 +161,8 @@ class ZEOLayerLifecycleTest(unittest.TestCase):
         self.assertIn('already in use', message)
         self.assertIsNone(layer.tempdir)
         self.assertEqual([], layer._servers)
+        self.assertEqual([], processes_mentioning(temp_dir_in(message)))
+        layer.tearDown()  # harmless after a failed setUp
 
     def test_bad_server_option_fails_setUp_quoting_the_log(self):
         layer = self.make_layer(zeo_options={'no-such-option': 'x'})
@@ -142,6 +171,9 @@ class ZEOLayerLifecycleTest(unittest.TestCase):
             layer.setUp()
         self.assertIn('no-such-option', str(err.exception))
         self.assertIsNone(layer.tempdir)
+        self.assertFalse(os.path.exists(temp_dir_in(str(err.exception))))
+        self.assertEqual(
+            [], processes_mentioning(temp_dir_in(str(err.exception))))
 
     def test_server_stops_when_the_test_process_dies(self):
         script = textwrap.dedent('''\
