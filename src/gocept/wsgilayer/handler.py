@@ -6,7 +6,6 @@ in one write.
 """
 import http.server
 import io
-import socket
 import sys
 import urllib.parse
 
@@ -58,8 +57,9 @@ class WSGIRequestHandler(http.server.BaseHTTPRequestHandler):
         state = {}
 
         def start_response(status, headers, exc_info=None):
-            if exc_info is not None and state.get('sent'):
-                raise exc_info[1].with_traceback(exc_info[2])
+            # The response is sent only once complete, so a later call
+            # (with exc_info, PEP 3333) may always replace status and
+            # headers.
             state['status'] = status
             state['headers'] = headers
             return state.setdefault('write', []).append
@@ -94,17 +94,17 @@ class WSGIRequestHandler(http.server.BaseHTTPRequestHandler):
     def _send(self, status, headers, chunks):
         """Write status line, headers and body in one send call."""
         lines = [f'{self.protocol_version} {status}']
-        has_length = False
+        names = set()
         for name, value in headers:
             lower = name.lower()
             if lower in _HOP_BY_HOP:
                 continue
-            if lower == 'content-length':
-                has_length = True
+            names.add(lower)
             lines.append(f'{name}: {value}')
-        if not has_length:
+        if 'content-length' not in names:
             lines.append(f'Content-Length: {sum(map(len, chunks))}')
-        lines.append('Date: ' + self.date_time_string())
+        if 'date' not in names:
+            lines.append('Date: ' + self.date_time_string())
         if self.close_connection:
             lines.append('Connection: close')
         head = ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
@@ -121,7 +121,7 @@ class WSGIRequestHandler(http.server.BaseHTTPRequestHandler):
         try:
             length = int(length)
         except ValueError:
-            raise ValueError(f'Bad Content-Length: {length!r}')
+            raise ValueError(f'Bad Content-Length: {length!r}') from None
         return self.rfile.read(length)
 
     def _read_chunked(self):
@@ -131,7 +131,7 @@ class WSGIRequestHandler(http.server.BaseHTTPRequestHandler):
             try:
                 size = int(size_line.split(b';')[0], 16)
             except ValueError:
-                raise ValueError(f'Bad chunk size: {size_line!r}')
+                raise ValueError(f'Bad chunk size: {size_line!r}') from None
             if size == 0:
                 # Skip trailers up to the blank line.
                 while self.rfile.readline(65537) not in (b'\r\n', b'\n', b''):

@@ -108,6 +108,18 @@ class WSGIServerLayerTest(unittest.TestCase):
         self.assertTrue(data.startswith(b'HTTP/1.1 200 OK\r\n'), data[:50])
         self.assertIn(b'</html>', data)
 
+    def test_bad_content_length_is_a_400(self):
+        with socket.create_connection(
+                (self.layer['http_host'], self.layer['http_port']),
+                timeout=10) as sock:
+            sock.sendall(b'POST /greet HTTP/1.1\r\nHost: x\r\n'
+                         b'Content-Length: many\r\n\r\n')
+            data = b''
+            while chunk := sock.recv(65536):
+                data += chunk
+        self.assertTrue(data.startswith(b'HTTP/1.1 400 '), data[:50])
+        self.assertIn(b"Bad Content-Length: 'many'", data)
+
     def test_idle_kept_alive_connection_ends_with_the_test(self):
         conn = self.connect()
         conn.request('GET', '/')
