@@ -196,6 +196,9 @@ class FakeRequestHandler(http.server.BaseHTTPRequestHandler):
 
     protocol_version = 'HTTP/1.1'
     server_version = 'gocept.httplayer'
+    # Buffered: head and body leave in one send when handle_one_request()
+    # flushes after the response.
+    wbufsize = -1
 
     def log_message(self, format, *args):
         pass  # the journal records requests; errors go to check()

@@ -166,6 +166,7 @@ class FileHandler(http.server.SimpleHTTPRequestHandler):
     """Serve the files under `documentroot`, without logging to stderr."""
 
     protocol_version = 'HTTP/1.1'
+    wbufsize = -1  # head and body in one send, as in FakeRequestHandler
     documentroot = None  # set by StaticFilesLayer in a subclass
 
     def __init__(self, request, client_address, server):

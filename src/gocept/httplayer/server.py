@@ -3,12 +3,16 @@
 Unlike ``socketserver``'s ``serve_forever`` (which polls every 0.5 s for a
 shutdown request), the accept loop sleeps in a selector and is woken through
 a socket pair, so ``stop()`` takes about a millisecond.  Every connection is
-served by a thread of its own that ``stop()`` joins; idle keep-alive
-connections are ended by shutting down the reading side of their socket.
+served by a worker thread of its own; a worker whose connection ended waits
+for the next one (starting a thread costs more than serving a request), and
+``close_connections()`` and ``stop()`` end and join them all. Idle
+keep-alive connections are ended by shutting down the reading side of
+their socket.
 """
 
 import _socket
 import logging
+import queue
 import selectors
 import socket
 import ssl
@@ -94,8 +98,12 @@ class Server:
         self._wakeup = threading.Condition()
         self._generation = 0  # counts close_connections() calls
         self._closing = 0  # close_connections() calls under way
-        self._connections = {}  # thread -> socket, while it serves
-        self._threads = set()  # every connection thread until joined
+        self._connections = set()  # sockets accepted and not yet closed
+        self._threads = set()  # every worker thread until joined
+        # Idle workers wait on the hand-off queue; (None, None) ends one.
+        self._handoff = queue.SimpleQueue()
+        self._idle = 0
+        self._retiring = 0  # workers end instead of idling while > 0
         self._started = False
 
     # socketserver compatible names handlers may read
@@ -183,25 +191,36 @@ class Server:
             return  # the client gave up before we got to it
         conn.setblocking(True)
         if conn.family in (socket.AF_INET, socket.AF_INET6):
-            # The handler writes head and body separately; without this the
-            # body waits for the client's delayed ACK (40 ms) on keep-alive.
+            # The handler may write head and body separately; without this
+            # the body waits for the client's delayed ACK (40 ms).
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        thread = threading.Thread(
-            target=self._serve_connection, args=(conn, client_address),
-            daemon=True,
-            name=f'gocept.httplayer connection {self.address}')
         with self._lock:
+            self._connections.add(conn)
+            if self._idle:
+                self._idle -= 1
+                self._handoff.put((conn, client_address))
+                return
             # Forget threads that ended, so a long run stays small.
             self._threads = {t for t in self._threads if t.is_alive()}
+            thread = threading.Thread(
+                target=self._work, args=(conn, client_address), daemon=True,
+                name=f'gocept.httplayer worker {self.address}')
             self._threads.add(thread)
-            self._connections[thread] = conn
         thread.start()
 
+    def _work(self, conn, client_address):
+        while conn is not None:
+            self._serve_connection(conn, client_address)
+            with self._lock:
+                if self._retiring or self.stopping.is_set():
+                    return
+                self._idle += 1
+            conn, client_address = self._handoff.get()
+
     def _serve_connection(self, conn, client_address):
-        thread = threading.current_thread()
         try:
             if self.ssl_context is not None:
-                conn = self._wrap_tls(conn, thread)
+                conn = self._wrap_tls(conn)
             if conn is not None:
                 self.handler_class(conn, client_address, self)
         except CONNECTION_GONE:
@@ -210,29 +229,40 @@ class Server:
             if not self.stopping.is_set():
                 self.handle_error(error, client_address)
         finally:
-            with self._lock:
-                conn = self._connections.pop(thread)
-            conn.close()
+            if conn is not None:
+                with self._lock:
+                    self._connections.discard(conn)
+                conn.close()
 
-    def _wrap_tls(self, conn, thread):
+    def _wrap_tls(self, conn):
         """Return the TLS socket, or None after answering a plain client."""
         conn.settimeout(self.handshake_timeout)
         first = conn.recv(1, socket.MSG_PEEK)
-        if not first:
-            return None
-        if first != TLS_HANDSHAKE:
+        if first == TLS_HANDSHAKE:
+            with self._lock:
+                # wrap_socket detaches `conn`; stop() must see the new one.
+                self._connections.discard(conn)
+                conn = self.ssl_context.wrap_socket(
+                    conn, server_side=True, do_handshake_on_connect=False)
+                self._connections.add(conn)
+            try:
+                conn.do_handshake()
+            except BaseException:
+                with self._lock:
+                    self._connections.discard(conn)
+                conn.close()
+                raise
+            conn.settimeout(None)
+            return conn
+        if first:
             # A plain http client: tell it so instead of letting it hang or
             # see a bare connection reset.
             conn.sendall(PLAIN_HTTP_TO_HTTPS % self.url.encode('ascii'))
             _shutdown(conn, socket.SHUT_WR)
-            return None
         with self._lock:
-            # wrap_socket detaches `conn`; stop() must see the new socket.
-            conn = self._connections[thread] = self.ssl_context.wrap_socket(
-                conn, server_side=True, do_handshake_on_connect=False)
-        conn.do_handshake()
-        conn.settimeout(None)
-        return conn
+            self._connections.discard(conn)
+        conn.close()
+        return None
 
     def sleep(self, seconds):
         """Wait `seconds`, less if close_connections() or stop() is called."""
@@ -281,9 +311,16 @@ class Server:
             self._generation += 1
             self._closing += 1
             self._wakeup.notify_all()
+        with self._lock:
+            self._retiring += 1
+            for _ in range(self._idle):
+                self._handoff.put((None, None))
+            self._idle = 0
         try:
             self._end_connections()
         finally:
+            with self._lock:
+                self._retiring -= 1
             with self._wakeup:
                 self._closing -= 1
 
@@ -292,13 +329,13 @@ class Server:
         # (it reads end of file and returns) but lets a handler that is
         # writing its response finish it.
         with self._lock:
-            for sock in self._connections.values():
+            for sock in self._connections:
                 _shutdown(sock, socket.SHUT_RD)
         deadline = time.monotonic() + self.request_grace
         for thread in self._live_threads():
             thread.join(max(0, deadline - time.monotonic()))
         with self._lock:
-            for sock in self._connections.values():
+            for sock in self._connections:
                 self.forced_shutdowns += 1
                 _shutdown(sock, socket.SHUT_RDWR)
         deadline = time.monotonic() + self.join_timeout

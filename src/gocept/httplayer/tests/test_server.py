@@ -238,3 +238,20 @@ class TLSServerTests(unittest.TestCase):
         response = conn.getresponse()
         self.assertEqual(400, response.status)
         self.assertIn(b'https only', response.read())
+
+    def test_failed_handshakes_leak_no_fd(self):
+        self.server.stop()
+        fds = open_fds()
+        server = gocept.httplayer.server.Server(
+            Handler, ssl_context=self.server_context)
+        server.start()
+        untrusting = ssl.create_default_context()
+        for i in range(5):
+            conn = http.client.HTTPSConnection(
+                '127.0.0.1', server.port, timeout=10, context=untrusting)
+            with self.assertRaises(ssl.SSLCertVerificationError):
+                conn.request('GET', '/')
+            conn.close()
+        server.stop()
+        self.assertEqual([], server.errors)
+        self.assertEqual(fds, open_fds())
