@@ -11,9 +11,9 @@ from gocept.wsgilayer.tests import layers
 from gocept.wsgilayer.tests.helpers import run_python
 
 
-def server_threads(kind=''):
+def server_threads():
     return [t for t in threading.enumerate()
-            if t.name.startswith(f'gocept.httplayer {kind}')]
+            if t.name.startswith('gocept.httplayer ')]
 
 
 class WSGIServerLayerTest(unittest.TestCase):
@@ -121,12 +121,15 @@ class WSGIServerLayerTest(unittest.TestCase):
         self.assertIn(b"Bad Content-Length: 'many'", data)
 
     def test_idle_kept_alive_connection_ends_with_the_test(self):
+        threads = threading.active_count()
         conn = self.connect()
         conn.request('GET', '/')
         conn.getresponse().read()
-        self.assertEqual(1, len(server_threads('connection')))
+        self.assertEqual(threads + 1, threading.active_count())
         self.layer.testTearDown()
-        self.assertEqual([], server_threads('connection'))
+        # The server closed the connection and joined its thread.
+        self.assertEqual(b'', conn.sock.recv(1))
+        self.assertEqual(threads, threading.active_count())
 
 
 class WSGIServerLayerLifecycleTest(unittest.TestCase):
