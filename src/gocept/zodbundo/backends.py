@@ -484,9 +484,17 @@ class RelStorageBackend(Backend):
 
     @contextlib.contextmanager
     def _cursor(self):
-        connmanager = self.storage._adapter.connmanager
+        adapter = self.storage._adapter
+        connmanager = adapter.connmanager
         conn, cursor = connmanager.open_for_load()
         try:
+            if type(adapter).__name__ == 'PostgreSQLAdapter':
+                # Without fresh statistics (a young or fast-growing
+                # table), PostgreSQL plans `ORDER BY tid DESC LIMIT n` as
+                # a bitmap scan of every row plus a sort; walking the
+                # primary key backwards reads only n rows.
+                cursor.execute('SET LOCAL enable_bitmapscan = off;'
+                               ' SET LOCAL enable_seqscan = off')
             yield cursor
         finally:
             connmanager.rollback_and_close(conn, cursor)
@@ -514,27 +522,26 @@ class RelStorageBackend(Backend):
         seen = 0
         with self._cursor() as cursor:
             while True:
+                # The size is summed per transaction in the same query:
+                # one round trip a page.
                 rows = self._run(
                     cursor,
-                    'SELECT tid, username, description, extension'
-                    ' FROM "transaction"'
+                    'SELECT tid, username, description, extension,'
+                    ' (SELECT SUM(COALESCE(state_size, 0))'
+                    '  FROM object_state o WHERE o.tid = t.tid)'
+                    ' FROM "transaction" t'
                     ' WHERE packed = %(FALSE)s AND tid <= %%s AND tid >= %%s'
                     ' ORDER BY tid DESC LIMIT %%s',
                     (upper, lower, page))
                 if not rows:
                     return
-                sizes = dict(self._run(
-                    cursor,
-                    'SELECT tid, SUM(COALESCE(state_size, 0))'
-                    ' FROM object_state WHERE tid = ANY(%s) GROUP BY tid',
-                    ([row[0] for row in rows],)))
-                for tid_int, user, description, extension in rows:
+                for tid_int, user, description, extension, size in rows:
                     tid = ZODB.utils.p64(tid_int)
                     yield gocept.zodbundo.info.TransactionInfo(
                         tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
                         user=_text(bytes(user or b'')),
                         description=_text(bytes(description or b'')),
-                        size=int(sizes.get(tid_int, 0)),
+                        size=int(size or 0),
                         extension=_extension(extension))
                 if len(rows) < page:
                     return
