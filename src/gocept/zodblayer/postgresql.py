@@ -4,6 +4,7 @@ import hashlib
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -76,11 +77,15 @@ def server_user():
             f' {DSN_VARIABLE} at a running server.') from None
 
 
-def chown_tree(path, user):
+def chown_top(path, user):
+    """Give `path` and the files directly in it to `user`.
+
+    The data directory already belongs to the server user: initdb ran as
+    that user, and ``cp -a`` keeps the owner of the cached copy.
+    """
     os.chown(path, user.pw_uid, user.pw_gid)
-    for parent, dirs, files in os.walk(path):
-        for name in dirs + files:
-            os.lchown(os.path.join(parent, name), user.pw_uid, user.pw_gid)
+    for name in os.listdir(path):
+        os.lchown(os.path.join(path, name), user.pw_uid, user.pw_gid)
 
 
 def cache_dir():
@@ -241,7 +246,7 @@ class Cluster:
     def start(self):
         deadline = time.monotonic() + self.timeout
         if self.user is not None:
-            chown_tree(self.directory, self.user)
+            chown_top(self.directory, self.user)
         settings = []
         for key, value in SERVER_SETTINGS.items():
             settings.extend(['-c', f'{key}={value}'])
@@ -250,7 +255,7 @@ class Cluster:
             [*die_with_parent(),
              os.path.join(self.bindir, 'postgres'), '-D', self.datadir,
              '-k', self.directory, '-p', str(PORT), *settings],
-            self.log_path, stop_signal=_process.signal.SIGINT,
+            self.log_path, stop_signal=signal.SIGINT,
             user=self.user)
         self.process.start()
         self.process.wait_until(self.accepts_connections, deadline,

@@ -34,7 +34,8 @@ class PostgreSQLLayerTest(unittest.TestCase):
     layer = gocept.zodblayer.POSTGRESQL
 
     def test_postgresql_dsn_connects_to_a_server(self):
-        [[version]] = query(self.layer['postgresql_dsn'], 'SHOW server_version')
+        [[version]] = query(
+            self.layer['postgresql_dsn'], 'SHOW server_version')
         self.assertTrue(version[0].isdigit())
 
     @external
