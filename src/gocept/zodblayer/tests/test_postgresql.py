@@ -87,6 +87,20 @@ class PostgreSQLLifecycleTest(unittest.TestCase):
         self.assertFalse(os.path.exists(tempdir))
         self.assertNotIn('postgresql_dsn', layer)
 
+    def test_two_clusters_run_at_once(self):
+        first = gocept.zodblayer.PostgreSQLLayer(
+            name='PostgreSQLLayer:First', module=__name__)
+        second = gocept.zodblayer.PostgreSQLLayer(
+            name='PostgreSQLLayer:Second', module=__name__)
+        first.setUp()
+        self.addCleanup(first.tearDown)
+        second.setUp()
+        self.addCleanup(second.tearDown)
+        self.assertNotEqual(first['postgresql_dsn'], second['postgresql_dsn'])
+        for layer in (first, second):
+            self.assertEqual(
+                [(1,)], query(layer['postgresql_dsn'], 'SELECT 1'))
+
     def test_server_failing_to_start_raises_with_log_tail(self):
         layer = BrokenDataDirLayer(
             name='PostgreSQLLayer:Broken', module=__name__)

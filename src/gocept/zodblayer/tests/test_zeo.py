@@ -132,6 +132,22 @@ class ZEOLayerLifecycleTest(unittest.TestCase):
             [], [t for t in threading.enumerate()
                  if 'zeo' in t.name.lower()])
 
+    def test_two_servers_run_at_once_on_different_ports(self):
+        first = self.make_layer()
+        second = gocept.zodblayer.ZEOLayer(
+            name='ZEOLayer:Lifecycle:Second', module=__name__)
+        first.setUp()
+        self.addCleanup(first.tearDown)
+        second.setUp()
+        self.addCleanup(second.tearDown)
+        self.assertNotEqual(first['zeo_address'], second['zeo_address'])
+        for layer in (first, second):
+            with layer['zodbDB'].transaction() as connection:
+                connection.root()['name'] = layer.__name__
+        for layer in (first, second):
+            with layer['zodbDB'].transaction() as connection:
+                self.assertEqual(layer.__name__, connection.root()['name'])
+
     def test_tearDown_after_a_failed_test_stops_the_server(self):
         layer = self.make_layer()
         layer.setUp()
