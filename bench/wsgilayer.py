@@ -44,7 +44,6 @@ warnings.simplefilter('ignore')
 # clients the IPv6 attempt, to be fair to it.
 os.environ.setdefault('GOCEPT_HTTP_APP_HOST', '127.0.0.1')
 
-import plone.testing  # noqa: E402
 import requests  # noqa: E402
 import webtest  # noqa: E402
 import zope.testbrowser.wsgi  # noqa: E402
