@@ -5,13 +5,12 @@ Which strategy a storage gets, and why:
 FileStorage
     Undo ids are base64 of the tid. `log` walks the transaction headers
     backwards from the end of the file through its own read-only file
-    handle (a generator: it stops as soon as the caller has enough), and
-    stops at the first packed transaction. A tid is located by
-    interpolating its time between the first and the last transaction and
-    scanning from the nearer end (as FileStorage's own iterator does), and
-    the undo records are written for that position, so FileStorage's
-    `undo()` does not walk back from the end of the file under the commit
-    lock to find it again.
+    handle, a block at a time (a generator: it stops as soon as the caller
+    has enough), and stops at the first packed transaction. A tid is found
+    by walking from both ends of the file at once, and the undo records
+    are written for the position found, so FileStorage's `undo()` does not
+    walk back from the end of the file again, under the commit lock, with
+    a seek and two reads per transaction (`_txn_find`).
 ZEO (ClientStorage)
     The client forwards the undo id to the server untouched; the server's
     FileStorage or RelStorage uses base64 of the tid (checked once against
@@ -51,7 +50,8 @@ def storage_name(storage):
     return '{} {!r}'.format(type(storage).__name__, name)
 
 
-def _text(value):
+def text(value):
+    """Text of a user name or description (bytes in storages)."""
     if isinstance(value, bytes):
         return value.decode('utf-8', 'replace')
     return value or ''
@@ -219,8 +219,8 @@ def _info_from_log_entry(entry):
     entry = dict(entry)
     tid = gocept.zodbundo.ids.tid_from_undo_id(entry.pop('id'))
     entry.pop('time', None)
-    user = _text(entry.pop('user_name', b''))
-    description = _text(entry.pop('description', b''))
+    user = text(entry.pop('user_name', b''))
+    description = text(entry.pop('description', b''))
     size = entry.pop('size', None)
     return gocept.zodbundo.info.TransactionInfo(
         tid=tid, time=gocept.zodbundo.ids.tid_time(tid), user=user,
@@ -260,10 +260,7 @@ class UndoLogBackend(Backend):
 
 
 class ZEOBackend(UndoLogBackend):
-    """ZEO: ids forwarded untouched to the server's storage."""
-
-    def check_undo_ids(self):
-        super().check_undo_ids()
+    """ZEO: undo ids go to the server's storage untouched (`undoa`)."""
 
 
 TRANS_HDR = struct.Struct('>8sQcHHH')
@@ -354,8 +351,8 @@ class FileStorageBackend(Backend):
         texts = f.read(start, ulen + dlen + elen)
         return gocept.zodbundo.info.TransactionInfo(
             tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
-            user=_text(texts[:ulen]),
-            description=_text(texts[ulen:ulen + dlen]),
+            user=text(texts[:ulen]),
+            description=text(texts[ulen:ulen + dlen]),
             size=tlen, extension=_extension(texts[ulen + dlen:]))
 
     def iter_log(self, until_tid=None, since_tid=None, progress=None):
@@ -539,8 +536,8 @@ class RelStorageBackend(Backend):
                     tid = ZODB.utils.p64(tid_int)
                     yield gocept.zodbundo.info.TransactionInfo(
                         tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
-                        user=_text(bytes(user or b'')),
-                        description=_text(bytes(description or b'')),
+                        user=text(bytes(user or b'')),
+                        description=text(bytes(description or b'')),
                         size=int(size or 0),
                         extension=_extension(extension))
                 if len(rows) < page:
@@ -577,8 +574,8 @@ def object_history(storage, oid, until_tid=None, progress=None):
                 entry.pop(key, None)
             yield gocept.zodbundo.info.TransactionInfo(
                 tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
-                user=_text(entry.pop('user_name', b'')),
-                description=_text(entry.pop('description', b'')),
+                user=text(entry.pop('user_name', b'')),
+                description=text(entry.pop('description', b'')),
                 size=entry.pop('size', None), extension=entry)
         if len(entries) < size:
             return

@@ -157,8 +157,8 @@ class UndoTool:
             return dataclasses.replace(txn, changes=changes)
         return gocept.zodbundo.info.TransactionInfo(
             tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
-            user=gocept.zodbundo.backends._text(txn.user),
-            description=gocept.zodbundo.backends._text(txn.description),
+            user=gocept.zodbundo.backends.text(txn.user),
+            description=gocept.zodbundo.backends.text(txn.description),
             size=sum(c.size for c in changes),
             extension=dict(getattr(txn, 'extension', None) or {}),
             changes=changes)
@@ -405,8 +405,8 @@ class UndoTool:
             raise gocept.zodbundo.errors.UndoConflict(plan)
         return gocept.zodbundo.info.TransactionInfo(
             tid=new_tid, time=gocept.zodbundo.ids.tid_time(new_tid),
-            user=gocept.zodbundo.backends._text(meta.user),
-            description=gocept.zodbundo.backends._text(meta.description),
+            user=gocept.zodbundo.backends.text(meta.user),
+            description=gocept.zodbundo.backends.text(meta.description),
             size=None, extension=dict(meta.extension))
 
     def revert(self, oid, before, note=None, user=None):
