@@ -14,7 +14,9 @@ class WSGILayer(plone.testing.Layer):
     Override `make_wsgi_app()` (the zope.testbrowser.wsgi.Layer recipe) or
     pass `app_factory`, a callable that takes the layer and returns the
     application.  Both run in setUp after the bases are set up, so they can
-    read base layers' resources, e.g. `self['zodbDB']`.
+    read base layers' resources, e.g. `self['zodbDB']`.  (A resource a
+    base sets anew for each test, like zodbDB, is best read when needed:
+    hand the app `lambda: self['zodbDB']`.)
 
     Resources:
 
@@ -23,7 +25,8 @@ class WSGILayer(plone.testing.Layer):
     wsgi_url
         `http://<slug of the name>.test`: while the layer is set up,
         `requests`, `urllib.request` and `http.client` calls to it reach
-        the app in-process (wsgi_intercept), no socket is opened
+        the app in-process (wsgi_intercept), no socket is opened; other
+        hosts and https are not affected
 
     `browser()` and `testapp()` return clients bound to the app.
     """

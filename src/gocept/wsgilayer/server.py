@@ -13,8 +13,8 @@ class WSGIServerLayer(plone.testing.Layer):
     For clients outside the process or outside Python's HTTP libraries:
     real browsers (Selenium, Playwright), subprocesses, other languages.
     Uses gocept.httplayer's server core: bound before setUp returns,
-    HTTP/1.1 keep-alive, one tracked thread per connection, a tearDown
-    that closes every connection and joins every thread in milliseconds.
+    HTTP/1.1 keep-alive, tracked worker threads, a tearDown that closes
+    every connection and joins every thread in milliseconds.
 
     Connections still open when a test ends are closed in testTearDown,
     so no server thread outlives the test.  An app exception is answered
@@ -26,6 +26,10 @@ class WSGIServerLayer(plone.testing.Layer):
         `'127.0.0.1'`, `54321`, `'127.0.0.1:54321'`
     http_url
         `'http://127.0.0.1:54321'`
+
+    If a base layer is an HTTPServerLayer too (a fake upstream of the
+    app), these shadow its resources while this layer is set up; its
+    FakeServer stays reachable as `http_server`.
     """
 
     host = '127.0.0.1'
