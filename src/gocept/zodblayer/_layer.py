@@ -83,6 +83,7 @@ class ZODBLayer(plone.testing.Layer):
         self._layer_database = None
         self._test_database = None
         self._test_directory = None
+        self._shown = None
 
     # Template methods for subclasses
 
@@ -147,6 +148,7 @@ class ZODBLayer(plone.testing.Layer):
         self._tear_down_layer()
 
     def _tear_down_layer(self):
+        self._shown = None
         for key in ('zodbDB', 'zodb_uri', 'zodb_config'):
             try:
                 del self[key]
@@ -185,8 +187,12 @@ class ZODBLayer(plone.testing.Layer):
 
     def _set_database_resources(self, database):
         self['zodbDB'] = database.db
-        self['zodb_uri'] = database.uri
-        self['zodb_config'] = database.config
+        # With demo isolation a test's URI is the layer's; skipping the
+        # needless updates keeps per-test overhead at plone.testing's.
+        if self._shown != (database.uri, database.config):
+            self['zodb_uri'] = database.uri
+            self['zodb_config'] = database.config
+            self._shown = (database.uri, database.config)
 
     def testTearDown(self):
         # zope.testrunner does not guard testTearDown: an exception here
