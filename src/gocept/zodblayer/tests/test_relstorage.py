@@ -19,6 +19,9 @@ FILLED_COPY = FilledRelStorageLayer(
 HISTORY_FREE = FilledRelStorageLayer(
     name='RelStorageLayer:Filled:HistoryFree', module=__name__,
     keep_history=False)
+HISTORY_FREE_COPY = FilledRelStorageLayer(
+    name='RelStorageLayer:Filled:HistoryFree:Copy', module=__name__,
+    keep_history=False, isolation='copy')
 DERIVED_FROM_FILLED = isolation.CommittingLayer(
     bases=(FILLED,), name='RelStorageLayer:Filled:Derived', module=__name__)
 DERIVED_FROM_COPY = isolation.CommittingLayer(
@@ -54,6 +57,16 @@ class RelStorageHistoryFreeTest(isolation.IsolationTests, unittest.TestCase):
     def test_storage_is_history_free(self):
         storage = self.layer['zodbDB'].storage.base
         self.assertFalse(storage._options.keep_history)
+
+
+class RelStorageHistoryFreeCopyTest(
+        isolation.IsolationTests, unittest.TestCase):
+
+    layer = HISTORY_FREE_COPY
+
+    def test_database_does_not_support_undo(self):
+        self.assertFalse(self.layer['zodbDB'].supportsUndo())
+        self.assertFalse(self.layer['zodbDB'].storage._options.keep_history)
 
 
 class RelStorageCopyTest(isolation.IsolationTests, isolation.UndoTests,
