@@ -23,8 +23,15 @@ USAGE = 2
 READ_ONLY_SCHEMES = ('file', 'zeo', 'postgres', 'mysql', 'sqlite', 'oracle')
 
 
+ZEO_TIMEOUT = 10
+
+
 class UsageError(Exception):
     """Bad command line: exit code 2."""
+
+
+class CommandError(Exception):
+    """The command cannot run (e.g. no server): exit code 1."""
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -168,9 +175,15 @@ def open_db(args, writing):
         if not sep or not port.isdigit():
             raise UsageError('--zeo {!r}: expected HOST:PORT'.format(
                 args.zeo))
-        storage = ZEO.ClientStorage.ClientStorage(
-            (host or '127.0.0.1', int(port)), read_only=read_only,
-            wait_timeout=30)
+        import ZEO.Exceptions
+        try:
+            storage = ZEO.ClientStorage.ClientStorage(
+                (host or '127.0.0.1', int(port)), read_only=read_only,
+                wait_timeout=ZEO_TIMEOUT)
+        except ZEO.Exceptions.ClientDisconnected:
+            raise CommandError(
+                'no ZEO server answered at {} within {} s'.format(
+                    args.zeo, ZEO_TIMEOUT)) from None
         return ZODB.DB(storage)
     import zodburi
     uri = args.uri or 'zconfig://' + os.path.abspath(args.config)
@@ -180,7 +193,12 @@ def open_db(args, writing):
         uri = _with_read_only(uri)
     try:
         factory, dbkw = zodburi.resolve_uri(uri)
-    except KeyError as e:  # zodburi's errors are KeyErrors
+    except zodburi.NoResolverForScheme:
+        raise UsageError(
+            'no zodburi resolver for {!r} URIs (is the package providing'
+            ' it, e.g. RelStorage, installed?)'.format(
+                uri.split(':', 1)[0])) from None
+    except KeyError as e:  # zodburi's other errors are KeyErrors too
         raise UsageError('cannot open {}: {}'.format(uri, e)) from None
     section = getattr(getattr(factory, '__self__', None), 'config', None)
     if read_only and hasattr(section, 'read_only'):
@@ -329,7 +347,7 @@ def main(argv=None, stdout=None, stderr=None):
             gocept.zodbundo.errors.BadArgument) as e:
         _report(stderr, e, debug)
         return USAGE
-    except gocept.zodbundo.errors.Error as e:
+    except (gocept.zodbundo.errors.Error, CommandError) as e:
         _report(stderr, e, debug)
         return REFUSED
     except Exception as e:  # noqa: B902 one readable line, not a traceback

@@ -221,6 +221,23 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         self.assertEqual(['A', 'A'], self.values())
 
 
+class NoServerTests(unittest.TestCase):
+
+    def test_no_zeo_server_is_a_one_line_error(self):
+        import socket
+        with socket.socket() as s:  # a port nobody listens on
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        timeout = gocept.zodbundo.cli.ZEO_TIMEOUT
+        gocept.zodbundo.cli.ZEO_TIMEOUT = 0.5
+        self.addCleanup(setattr, gocept.zodbundo.cli, 'ZEO_TIMEOUT', timeout)
+        code, out, err = run('--zeo', '127.0.0.1:{}'.format(port), 'log')
+        self.assertEqual(1, code)
+        self.assertEqual(
+            'zodb-undo: no ZEO server answered at 127.0.0.1:{} within 0.5'
+            ' s\n'.format(port), err)
+
+
 class FakeTerminal(io.StringIO):
 
     def isatty(self):

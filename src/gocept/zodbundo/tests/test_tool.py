@@ -61,3 +61,29 @@ class HistoryFreeRelStorageTests(unittest.TestCase):
         db = ZODB.DB(storage)
         self.addCleanup(db.close)
         self.assertRefused(db, 'DemoStorage', 'cannot undo')
+
+
+class FileStoragePositionTests(unittest.TestCase):
+    """FileStorage undo writes at the position found, double-checked."""
+
+    layer = gocept.zodbundo.tests.layers.FILESTORAGE
+
+    def test_a_stale_position_falls_back_to_filestorage_search(self):
+        import persistent.mapping
+        root = self.layer['zodbRoot']
+        root['a'] = persistent.mapping.PersistentMapping(value='A')
+        transaction.commit()
+        root['a']['value'] = 'B'
+        transaction.commit()
+        tid = root['a']._p_serial
+        tool = gocept.zodbundo.UndoTool(self.layer['zodbDB'])
+        located = tool._locate([tid])
+        self.assertGreater(located[tid], 4)
+        # As if a pack had moved the transaction since it was located.
+        located[tid] = 4
+        meta = tool._meta([tid], None, '')
+        new_tid, failure = tool._run([tid], located, meta, commit=True)
+        self.assertIsNone(failure)
+        transaction.begin()
+        self.assertEqual('A', root['a']['value'])
+        self.assertEqual(new_tid, root['a']._p_serial)
