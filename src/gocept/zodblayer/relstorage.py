@@ -97,11 +97,14 @@ class RelStorageLayer(_layer.ZODBLayer):
         self._snapshot = None
         self._snapshot_key = None
 
-    def _open(self, dbname, config_path):
+    def _open(self, dbname, directory):
+        """Open the database `dbname`, its config and blob cache in
+        `directory`."""
         import ZODB.config
+        config_path = os.path.join(directory, 'relstorage.conf')
         config = ZCONFIG.format(
             keep_history='true' if self.keep_history else 'false',
-            blob_dir=os.path.join(self.tempdir, 'blobs'),
+            blob_dir=os.path.join(directory, 'blobs'),
             dsn=self._server.dsn_for(dbname),
             options='\n'.join(
                 f'    {k} {v}' for k, v in self.relstorage_options.items()))
@@ -118,8 +121,7 @@ class RelStorageLayer(_layer.ZODBLayer):
         self._server = Server(self['postgresql_dsn'])
         self._dbname = f'gocept_zodblayer_{os.getpid()}_{next(_counter)}'
         self._server.create(self._dbname)
-        database = self._open(
-            self._dbname, os.path.join(self.tempdir, 'relstorage.conf'))
+        database = self._open(self._dbname, self.tempdir)
         self._set_resources(database)
         return database
 
@@ -156,8 +158,7 @@ class RelStorageLayer(_layer.ZODBLayer):
             self._snapshot = f'{self._dbname}_snapshot'
         self._server.drop(self._snapshot)
         self._server.create(self._snapshot, template=self._dbname)
-        self._layer_database = self._open(
-            self._dbname, os.path.join(self.tempdir, 'relstorage.conf'))
+        self._layer_database = self._open(self._dbname, self.tempdir)
 
     def open_copy(self, directory):
         key = self._state_key()
@@ -168,8 +169,7 @@ class RelStorageLayer(_layer.ZODBLayer):
         self._server.drop(name)
         self._server.create(name, template=self._snapshot)
         try:
-            database = self._open(
-                name, os.path.join(directory, 'relstorage.conf'))
+            database = self._open(name, directory)
         except BaseException:
             self._server.drop(name)
             raise

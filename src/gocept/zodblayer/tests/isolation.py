@@ -8,8 +8,10 @@ import transaction
 
 
 def fill(root):
-    """The state the test layers leave: a value committed in setUp."""
+    """The state the test layers leave: values committed in setUp."""
+    import ZODB.blob
     root['layer'] = 'set up'
+    root['layer_blob'] = ZODB.blob.Blob(b'blob of the layer')
 
 
 class IsolationTests:
@@ -38,6 +40,19 @@ class IsolationTests:
 
     def test_write_is_not_seen_by_the_next_test_2(self):
         self._commit_and_check_clean_start()
+
+    def test_blob_committed_in_layer_setUp_is_readable(self):
+        with self.layer['zodbRoot']['layer_blob'].open() as f:
+            self.assertEqual(b'blob of the layer', f.read())
+
+    def test_blob_written_in_test_is_readable(self):
+        import ZODB.blob
+        root = self.layer['zodbRoot']
+        root['test_blob'] = ZODB.blob.Blob(b'blob of the test')
+        transaction.commit()
+        root._p_jar.cacheMinimize()
+        with root['test_blob'].open() as f:
+            self.assertEqual(b'blob of the test', f.read())
 
     def test_zodbConnection_is_the_connection_of_zodbRoot(self):
         self.assertIs(

@@ -3,7 +3,6 @@ import unittest
 
 import plone.testing
 import transaction
-import ZODB.blob
 
 import gocept.zodblayer
 import gocept.zodblayer.tests.isolation as isolation
@@ -42,13 +41,6 @@ DERIVED = DerivedLayer(name='FileStorageLayer:Derived', module=__name__)
 class FileStorageIsolationTest(isolation.IsolationTests, unittest.TestCase):
 
     layer = FILLED
-
-    def test_blob_written_in_test_is_readable(self):
-        root = self.layer['zodbRoot']
-        root['blob'] = blob = ZODB.blob.Blob(b'data')
-        transaction.commit()
-        with blob.open() as f:
-            self.assertEqual(b'data', f.read())
 
     def test_zodb_uri_opens_layer_state_in_another_process(self):
         self.assertEqual(
