@@ -6,9 +6,12 @@ import tempfile
 
 import plone.testing
 
+from gocept.zodblayer import _tempdir
+
 
 log = logging.getLogger(__name__)
 
+TEMP_PREFIX = 'gocept.zodblayer.'
 DEMO = 'demo'
 COPY = 'copy'
 ISOLATIONS = (DEMO, COPY)
@@ -122,7 +125,7 @@ class ZODBLayer(plone.testing.Layer):
         return self._tempdir
 
     def setUp(self):
-        self._tempdir = tempfile.mkdtemp(prefix='gocept.zodblayer.')
+        self._tempdir = _tempdir.make(TEMP_PREFIX)
         try:
             self._layer_database = self.open_database()
             self._set_database_resources(self._layer_database)

@@ -12,6 +12,7 @@ import time
 import plone.testing
 
 from gocept.zodblayer import _process
+from gocept.zodblayer import _tempdir
 
 
 DSN_VARIABLE = 'GOCEPT_POSTGRESQL_DSN'
@@ -122,48 +123,6 @@ def temp_parent():
 
 
 TEMP_PREFIX = 'gocept.zodblayer.pg.'
-OWNER_FILE = 'owner.pid'
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
-def read_pid(path):
-    try:
-        with open(path) as f:
-            return int(f.readline())
-    except (OSError, ValueError):
-        return None
-
-
-def remove_stale_clusters(parent):
-    """Remove clusters of test processes that died without tearDown.
-
-    They would otherwise fill /dev/shm until the next reboot. A cluster is
-    stale when the process that created it is gone; its server then got
-    SIGINT (see `die_with_parent`) and is gone, too.
-    """
-    parent = parent or tempfile.gettempdir()
-    for name in os.listdir(parent):
-        if not name.startswith(TEMP_PREFIX):
-            continue
-        path = os.path.join(parent, name)
-        owner = read_pid(os.path.join(path, OWNER_FILE))
-        if owner is None:
-            continue  # being set up right now
-        server = read_pid(os.path.join(path, 'data', 'postmaster.pid'))
-        if pid_alive(owner) or (server is not None and pid_alive(server)):
-            continue
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def die_with_parent():
     """Command prefix: the server gets SIGINT when the test process dies.
 
@@ -325,12 +284,8 @@ class PostgreSQLLayer(plone.testing.Layer):
             return
         bindir = find_bindir()
         user = server_user()
-        parent = temp_parent()
-        remove_stale_clusters(parent)
-        self._tempdir = tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent)
+        self._tempdir = _tempdir.make(TEMP_PREFIX, temp_parent())
         try:
-            with open(os.path.join(self._tempdir, OWNER_FILE), 'w') as f:
-                f.write(str(os.getpid()))
             if user is not None:
                 os.chown(self._tempdir, user.pw_uid, user.pw_gid)
             self._cluster = Cluster(

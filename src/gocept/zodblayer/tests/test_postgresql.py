@@ -10,6 +10,7 @@ import psycopg2
 
 import gocept.zodblayer
 import gocept.zodblayer._process
+import gocept.zodblayer._tempdir
 import gocept.zodblayer.postgresql
 import gocept.zodblayer.tests.test_zeo
 
@@ -136,8 +137,8 @@ class PostgreSQLLifecycleTest(unittest.TestCase):
         while gocept.zodblayer.tests.test_zeo.process_exists(int(pid)):
             self.assertLess(time.monotonic(), deadline, 'server survived')
             threading.Event().wait(0.05)
-        gocept.zodblayer.postgresql.remove_stale_clusters(
-            os.path.dirname(tempdir))
+        gocept.zodblayer._tempdir.remove_stale(
+            os.path.dirname(tempdir), 'gocept.zodblayer.pg.')
         self.assertFalse(os.path.exists(tempdir))
 
     def test_external_server_is_used_from_environment(self):

@@ -12,6 +12,7 @@ import transaction
 
 import gocept.zodblayer
 import gocept.zodblayer._process
+import gocept.zodblayer._tempdir
 import gocept.zodblayer.tests.isolation as isolation
 
 
@@ -205,12 +206,15 @@ class ZEOLayerLifecycleTest(unittest.TestCase):
             [sys.executable, '-c', script], capture_output=True, text=True,
             env=gocept.zodblayer._process.python_env(), timeout=120,
             check=True).stdout.split()
-        self.addCleanup(shutil.rmtree, tempdir)
+        self.addCleanup(shutil.rmtree, tempdir, ignore_errors=True)
         pid = int(pid)
         deadline = time.monotonic() + 30
         while process_exists(pid):
             self.assertLess(time.monotonic(), deadline, 'server survived')
             threading.Event().wait(0.05)
+        gocept.zodblayer._tempdir.remove_stale(
+            os.path.dirname(tempdir), 'gocept.zodblayer.')
+        self.assertFalse(os.path.exists(tempdir))
 
 
 class DerivedFromFilledTest(isolation.DerivedLayerTests, unittest.TestCase):
