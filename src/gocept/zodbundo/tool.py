@@ -3,6 +3,7 @@ import contextlib
 import dataclasses
 import datetime
 
+import ZODB.blob
 import ZODB.Connection
 import ZODB.POSException
 import zope.interface
@@ -444,6 +445,11 @@ class UndoTool:
                     'Cannot revert {}: it did not exist before {}; undo'
                     ' the transaction that created it instead.'.format(
                         oid_hex, before_hex))
+            if ZODB.blob.is_blob_record(old[0]):
+                raise gocept.zodbundo.errors.Refused(
+                    'Cannot revert {}: it is a blob, whose data lives'
+                    ' outside the record; undo the transaction'
+                    ' instead.'.format(oid_hex))
             if old[0] == current:
                 raise gocept.zodbundo.errors.Refused(
                     'Nothing to revert: {} is already as it was before'

@@ -63,8 +63,8 @@ class HistoryFreeRelStorageTests(unittest.TestCase):
         self.assertRefused(db, 'DemoStorage', 'cannot undo')
 
 
-class FileStoragePositionTests(unittest.TestCase):
-    """FileStorage undo writes at the position found, double-checked."""
+class FileStorageOnlyTests(unittest.TestCase):
+    """Behaviour specific to FileStorage: positions and blobs."""
 
     layer = gocept.zodbundo.tests.layers.FILESTORAGE
 
@@ -87,3 +87,21 @@ class FileStoragePositionTests(unittest.TestCase):
         transaction.begin()
         self.assertEqual('A', root['a']['value'])
         self.assertEqual(new_tid, root['a']._p_serial)
+
+    def test_revert_refuses_blobs(self):
+        import ZODB.blob
+        root = self.layer['zodbRoot']
+        root['blob'] = blob = ZODB.blob.Blob(b'old')
+        transaction.commit()
+        with blob.open('w') as f:
+            f.write(b'new')
+        transaction.commit()
+        tool = gocept.zodbundo.UndoTool(self.layer['zodbDB'])
+        tid = tool.history(blob._p_oid)[0].tid
+        with self.assertRaises(gocept.zodbundo.Refused) as caught:
+            tool.revert(blob._p_oid, before=tid)
+        self.assertIn('is a blob', str(caught.exception))
+        tool.undo(tid)
+        transaction.begin()
+        with root['blob'].open() as f:
+            self.assertEqual(b'old', f.read())
