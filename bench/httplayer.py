@@ -181,41 +181,73 @@ def one_request(host, port):
         conn.close()
 
 
-def cycles(contender, count):
-    """Return the seconds each setUp + one request + tearDown took."""
-    times = []
+def cycle(contender):
+    """Return the seconds one setUp + one request + tearDown took."""
+    start = time.perf_counter()
+    host, port = contender.setUp()
+    try:
+        one_request(host, port)
+    finally:
+        contender.tearDown()
+    return time.perf_counter() - start
+
+
+def gets(session, url, count):
+    """Return the seconds `count` GETs took."""
+    start = time.perf_counter()
     for i in range(count):
-        start = time.perf_counter()
-        host, port = contender.setUp()
-        try:
-            one_request(host, port)
-        finally:
-            contender.tearDown()
-        times.append(time.perf_counter() - start)
+        response = session.get(url, timeout=10)
+        if response.content != BODY:
+            raise RuntimeError('wrong response')
+    return time.perf_counter() - start
+
+
+def measure_cycles(contenders, count, classic_count):
+    """Return {name: [seconds]}; the contenders take turns, so that load
+    from elsewhere on the machine hits them alike."""
+    times = {c.name: [] for c in contenders}
+    for i in range(count):
+        for contender in contenders:
+            if isinstance(contender, Classic) and i % (
+                    count // classic_count) != 0:
+                continue
+            if len(times[contender.name]) < (
+                    classic_count if isinstance(contender, Classic)
+                    else count):
+                times[contender.name].append(cycle(contender))
     return times
 
 
-def requests_per_second(contender, count, keep_alive):
-    host, port = contender.setUp()
+def measure_rates(contenders, count, rounds, keep_alive):
+    """Return {name: (overall req/s, median of the rounds' req/s)}."""
+    per_round = count // rounds
+    servers = []
     try:
-        url = f'http://{host}:{port}/'
-        with requests.Session() as session:
+        for contender in contenders:
+            host, port = contender.setUp()
+            session = requests.Session()
             if not keep_alive:
                 session.headers['Connection'] = 'close'
-            start = time.perf_counter()
-            for i in range(count):
-                response = session.get(url, timeout=10)
-                if response.content != BODY:
-                    raise RuntimeError('wrong response')
-            return count / (time.perf_counter() - start)
+            servers.append((contender, f'http://{host}:{port}/', session))
+        seconds = {c.name: [] for c in contenders}
+        for i in range(rounds):
+            for contender, url, session in servers:
+                seconds[contender.name].append(
+                    gets(session, url, per_round))
     finally:
-        contender.tearDown()
+        for contender, url, session in servers:
+            session.close()
+            contender.tearDown()
+    return {
+        name: (per_round * rounds / sum(times),
+               statistics.median(per_round / t for t in times))
+        for name, times in seconds.items()}
 
 
 def ratio_line(label, ours, other, target):
     ratio = other / ours
     verdict = 'met' if ratio >= target else 'MISSED'
-    return f'  {label:<52} {ratio:8.1f}x  (target >= {target}x: {verdict})'
+    return f'  {label:<50} {ratio:8.1f}x  (target >= {target}x: {verdict})'
 
 
 def main(argv=None):
@@ -226,59 +258,59 @@ def main(argv=None):
                         help='cycles of the classic recipe, which sleeps'
                         ' 0.25 s each (default 40)')
     parser.add_argument('--requests', type=int, default=2000,
-                        help='GETs for the requests/s figures (default 2000)')
+                        help='GETs a server and mode (default 2000)')
+    parser.add_argument('--rounds', type=int, default=20,
+                        help='turns the GETs are split into (default 20)')
     args = parser.parse_args(argv)
+    args.classic_cycles = min(args.classic_cycles, args.cycles)
 
     contenders = [Ours(), Classic(), HTTPServerLayer(), PytestHTTPServer()]
     for contender in contenders:
-        cycles(contender, 2)  # warm up imports and caches
+        cycle(contender)  # warm up imports and caches
 
     print(f'(a) setUp + one request + tearDown, milliseconds'
-          f' ({args.cycles} cycles; classic recipe {args.classic_cycles})')
+          f' ({args.cycles} cycles; classic recipe {args.classic_cycles};'
+          f' taking turns)')
     print(f'  {"":<24} {"median":>9} {"mean":>9} {"max":>9}')
-    cycle = {}
-    for contender in contenders:
-        count = (args.classic_cycles if isinstance(contender, Classic)
-                 else args.cycles)
-        times = cycles(contender, count)
-        cycle[contender.name] = (
-            statistics.median(times), statistics.mean(times))
-        print(f'  {contender.name:<24} {statistics.median(times) * 1e3:9.2f}'
-              f' {statistics.mean(times) * 1e3:9.2f}'
-              f' {max(times) * 1e3:9.2f}')
+    times = measure_cycles(contenders, args.cycles, args.classic_cycles)
+    cycles = {}
+    for name, seconds in times.items():
+        cycles[name] = (statistics.median(seconds), statistics.mean(seconds))
+        print(f'  {name:<24} {cycles[name][0] * 1e3:9.2f}'
+              f' {cycles[name][1] * 1e3:9.2f} {max(seconds) * 1e3:9.2f}')
     if contenders[1].collisions:
         print(f'  (the classic recipe\'s random port was taken'
               f' {contenders[1].collisions} time(s); retried)')
 
-    print(f'\n(b) requests per second, {args.requests} GETs'
-          f' (requests.Session)')
-    print(f'  {"":<24} {"keep-alive":>11} {"new conn.":>11}')
-    rate = {}
+    print(f'\n(b) requests per second, {args.requests} GETs a server and'
+          f' mode with requests.Session, in {args.rounds} turns:'
+          f' overall (median of turns)')
+    print(f'  {"":<24} {"keep-alive":>18} {"new connection":>18}')
+    keep = measure_rates(contenders, args.requests, args.rounds, True)
+    new = measure_rates(contenders, args.requests, args.rounds, False)
     for contender in contenders:
-        rate[contender.name] = (
-            requests_per_second(contender, args.requests, True),
-            requests_per_second(contender, args.requests, False))
-        print(f'  {contender.name:<24} {rate[contender.name][0]:11.0f}'
-              f' {rate[contender.name][1]:11.0f}')
+        name = contender.name
+        print(f'  {name:<24} {keep[name][0]:8.0f} ({keep[name][1]:6.0f})'
+              f'  {new[name][0]:8.0f} ({new[name][1]:6.0f})')
 
-    median, mean = cycle['ours']
+    median, mean = cycles['ours']
     libraries = ['gocept.httpserverlayer', 'pytest-httpserver']
-    best_median = min(libraries, key=lambda n: cycle[n][0])
-    best_mean = min(libraries, key=lambda n: cycle[n][1])
-    print('\nratios (how many times faster ours is)')
-    print(ratio_line('(a) classic recipe, mean',
-                     mean, cycle['classic recipe'][1], 50))
-    print(ratio_line('(a) classic recipe, median',
-                     median, cycle['classic recipe'][0], 50))
-    print(ratio_line(f'(a) best library median ({best_median})',
-                     median, cycle[best_median][0], 1.5))
-    print(ratio_line(f'(a) best library mean ({best_mean})',
-                     mean, cycle[best_mean][1], 5))
-    for index, mode in enumerate(('keep-alive', 'new connection')):
-        best = max(libraries, key=lambda n: rate[n][index])
-        # Rates: ours / theirs, so the ratio reads "times faster" too.
-        print(ratio_line(f'(b) {mode} req/s vs {best}',
-                         1 / rate['ours'][index], 1 / rate[best][index], 1))
+    best_median = min(libraries, key=lambda n: cycles[n][0])
+    best_mean = min(libraries, key=lambda n: cycles[n][1])
+    print('\nratios: how many times faster ours is')
+    print(ratio_line('(a) vs classic recipe, mean',
+                     mean, cycles['classic recipe'][1], 50))
+    print(ratio_line('(a) vs classic recipe, median',
+                     median, cycles['classic recipe'][0], 50))
+    print(ratio_line(f'(a) vs best library median ({best_median})',
+                     median, cycles[best_median][0], 1.5))
+    print(ratio_line(f'(a) vs best library mean ({best_mean})',
+                     mean, cycles[best_mean][1], 5))
+    for mode, rates in (('keep-alive', keep), ('new connection', new)):
+        best = max(libraries, key=lambda n: rates[n][1])
+        # Rates are inverse times: theirs / ours per request.
+        print(ratio_line(f'(b) {mode}, median of turns, vs {best}',
+                         1 / rates['ours'][1], 1 / rates[best][1], 1))
 
 
 if __name__ == '__main__':

@@ -43,7 +43,8 @@ class Response:
             self.headers.setdefault('Content-Type', 'application/json')
         elif isinstance(body, str):
             self.body = body.encode('utf-8')
-            self.headers.setdefault('Content-Type', 'text/plain; charset=utf-8')
+            self.headers.setdefault(
+                'Content-Type', 'text/plain; charset=utf-8')
         else:
             self.body = body or b''
         self.delay = delay

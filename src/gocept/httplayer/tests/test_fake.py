@@ -183,4 +183,3 @@ class ClassicHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
-

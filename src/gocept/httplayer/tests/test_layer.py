@@ -3,7 +3,6 @@ import http.client
 import http.server
 import os
 import os.path
-import socket
 import ssl
 import subprocess
 import sys

@@ -33,7 +33,8 @@ class StubMatchingTests(unittest.TestCase):
 
     def test_path_matches_exactly(self):
         self.server.expect('GET', '/items').respond(body=b'list')
-        self.assertEqual(b'list', self.session.get(self.url + '/items').content)
+        response = self.session.get(self.url + '/items')
+        self.assertEqual(b'list', response.content)
         self.assertUnmatched(self.session.get(self.url + '/items/1'),
                              'path /items/1 does not match')
 
@@ -112,7 +113,8 @@ class StubMatchingTests(unittest.TestCase):
 
     def test_times_limits_the_matches(self):
         self.server.expect('GET', '/once', times=1).respond(body=b'first')
-        self.assertEqual(b'first', self.session.get(self.url + '/once').content)
+        response = self.session.get(self.url + '/once')
+        self.assertEqual(b'first', response.content)
         self.assertUnmatched(self.session.get(self.url + '/once'),
                              'already answered 1 times')
 
