@@ -10,15 +10,12 @@ error, missing rrdtool, missing input or an input that is no RRD.
 import argparse
 import contextlib
 import json
-import logging
 import sys
 
 import gocept.rrdmerge.errors
 import gocept.rrdmerge.filemerge
 import gocept.rrdmerge.tree
 
-
-log = logging.getLogger(__name__)
 
 INPUT_ERRORS = (
     gocept.rrdmerge.errors.InputNotFound,
@@ -136,8 +133,6 @@ def main(argv=None, stdout=None, stderr=None):
     if args.jobs != 1 and not args.tree:
         stderr.write('rrdmerge: error: --jobs needs --tree\n')
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING)
     try:
         return _run(args, stdout, stderr)
     except INPUT_ERRORS as e:

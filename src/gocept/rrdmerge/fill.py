@@ -5,11 +5,13 @@ import collections
 import itertools
 import math
 import operator
+import struct
 
 
 CELL = 8  # bytes in a cell: one C double
-CHUNK_ROWS = 64
+CHUNK_ROWS = 256
 isnan = math.isnan
+_unpack_cell = struct.Struct('<d').unpack
 
 
 def segments(new_archive, old_archive):
@@ -53,52 +55,70 @@ def fill(new, out, old, old_data, match):
         for new_row, old_row, count in segments(new_archive, old_archive):
             new_start = new.cell_offset(new_archive, new_row, 0)
             old_start = old.cell_offset(old_archive, old_row, 0)
-            new_values = _doubles(out, new_start, count * new_ds)
-            old_values = _doubles(old_data, old_start, count * old_ds)
             if same_columns:
                 _fill_rows(out, old_view, new_start, old_start,
-                           new_values, old_values, entry, match)
+                           count * new_ds, entry, match)
             else:
-                _fill_columns(out, old_view, new_start, old_start,
-                              new_values, old_values, new_ds, old_ds,
-                              entry, match)
+                _fill_columns(
+                    out, old_view, new_start, old_start,
+                    _doubles(out, new_start, count * new_ds),
+                    _doubles(old_data, old_start, count * old_ds),
+                    new_ds, old_ds, entry, match)
 
 
-def _fill_rows(out, old_view, new_start, old_start, new_values, old_values,
-               entry, match):
+def _all_unknown(raw):
+    """Whether the cells in `raw` are all the same NaN (a cheap memcmp).
+
+    False does not mean some are known: NaNs may differ in their bits.
+    """
+    first = raw[:CELL]
+    return isnan(_unpack_cell(first)[0]) and raw == first * (
+        len(raw) // CELL)
+
+
+def _fill_rows(out, old_view, new_start, old_start, cell_count, entry,
+               match):
     """Fast path: both files have the same columns in the same order.
 
-    Works through chunks of rows with loops that run in C (sum, map,
-    compress): a chunk NEW knows completely is skipped, one NEW does not
-    know at all while OLD knows all of it is copied in one go. `sum()` is
-    NaN if any value is NaN (or if inf meets -inf: then the exact test
-    decides).
+    Works through chunks of rows with tests that run in C (memcmp, sum,
+    map, compress): a chunk OLD does not know or NEW knows completely is
+    skipped, one NEW does not know at all while OLD knows all of it is
+    copied in one go. `sum()` is NaN if any value is NaN (or if inf meets
+    -inf: then the exact test decides).
     """
     ds_count = len(match.data_sources)
     chunk = ds_count * CHUNK_ROWS
     counts = [0] * ds_count
-    for first in range(0, len(new_values), chunk):
-        new_chunk = new_values[first:first + chunk]
+    for first in range(0, cell_count, chunk):
+        size = min(chunk, cell_count - first)
+        begin = first * CELL
+        end = begin + size * CELL
+        old_raw = bytes(old_view[old_start + begin:old_start + end])
+        if _all_unknown(old_raw):
+            continue
+        new_raw = bytes(out[new_start + begin:new_start + end])
+        new_chunk = array.array('d', new_raw)
         if not isnan(sum(new_chunk)):
             continue
-        old_chunk = old_values[first:first + chunk]
-        if all(map(isnan, new_chunk)) and not isnan(sum(old_chunk)):
-            cells = range(first, first + len(new_chunk))
+        old_chunk = array.array('d', old_raw)
+        if (_all_unknown(new_raw) or all(map(isnan, new_chunk))) and (
+                not isnan(sum(old_chunk))):
+            cells = range(first, first + size)
             for i in range(ds_count):
-                counts[i] += len(new_chunk) // ds_count
+                counts[i] += size // ds_count
         else:
             cells = list(itertools.compress(
-                range(first, first + len(new_chunk)),
+                range(first, first + size),
                 map(operator.and_, map(isnan, new_chunk),
                     map(operator.not_, map(isnan, old_chunk)))))
             for i, count in collections.Counter(
                     map(operator.mod, cells, itertools.repeat(ds_count))
             ).items():
                 counts[i] += count
-        for begin, end in _runs(cells):
-            begin, end = begin * CELL, end * CELL
-            out[new_start + begin:new_start + end] = (
-                old_view[old_start + begin:old_start + end])
+        for run_begin, run_end in _runs(cells):
+            run_begin, run_end = run_begin * CELL, run_end * CELL
+            out[new_start + run_begin:new_start + run_end] = (
+                old_view[old_start + run_begin:old_start + run_end])
     for (_, _, name), count in zip(match.data_sources, counts):
         entry.filled[name] += count
 

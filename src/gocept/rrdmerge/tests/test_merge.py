@@ -179,6 +179,22 @@ class SidesTests(unittest.TestCase):
         self.assertGreater(report.filled('AVERAGE', 1, '1'), 0)
         self.assertEqual(0, report.filled('AVERAGE', 1, 'x'))
 
+    def test_holt_winters_archives_are_skipped_and_left_alone(self):
+        archives = ('RRA:AVERAGE:0.5:1:600', 'RRA:HWPREDICT:600:0.1:0.0035:60')
+        new, old = self.pair(new_kw=dict(archives=archives),
+                             old_kw=dict(archives=archives))
+        before = gocept.rrdmerge.testing.cells(new)
+        report = gocept.rrdmerge.merge(new, old, self.out)
+        statuses = {a.cf: a.status for a in report.archives}
+        self.assertEqual('merged', statuses.pop('AVERAGE'))
+        self.assertEqual({'HWPREDICT', 'SEASONAL', 'DEVSEASONAL',
+                          'DEVPREDICT', 'FAILURES'}, set(statuses))
+        self.assertEqual({'skipped'}, set(statuses.values()))
+        after = gocept.rrdmerge.testing.cells(self.out)
+        self.assertEqual({k: v for k, v in before.items() if k[0] > 0},
+                         {k: v for k, v in after.items() if k[0] > 0})
+        self.assertGreater(report.cells_filled, 0)
+
     def test_different_step_is_reported_and_nothing_filled(self):
         new, old = self.pair(old_kw=dict(step=30))
         report = gocept.rrdmerge.merge(new, old, self.out)
