@@ -67,11 +67,14 @@ def _fsync_directory(directory):
         os.close(fd)
 
 
-def replace(target, writer, like=None):
+def replace(target, writer, like=None, sync_directory=True):
     """Write `target` atomically: `writer(fd, temp_path)` fills the temp file.
 
     The result gets the mode (and, when possible, owner) of `target` if
-    it exists, else of the file `like`.
+    it exists, else of the file `like`. The temp file is fsynced before
+    the rename; the directory afterwards (which makes the rename itself
+    durable) unless `sync_directory` is false: then the caller does it
+    with `sync_directories()`.
     """
     target = os.path.abspath(target)
     directory = os.path.dirname(target)
@@ -105,7 +108,14 @@ def replace(target, writer, like=None):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
-    _fsync_directory(directory)
+    if sync_directory:
+        _fsync_directory(directory)
+
+
+def sync_directories(directories):
+    """fsync each of `directories` (once)."""
+    for directory in sorted(set(directories)):
+        _fsync_directory(directory)
 
 
 def write_bytes(data):

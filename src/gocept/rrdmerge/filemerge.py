@@ -35,7 +35,7 @@ def _same_file(a, b):
 
 
 def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
-          method='auto', verify_always=False):
+          method='auto', verify_always=False, sync_directory=True):
     """Fill every unknown cell of NEW whose row time OLD knows; return a
     `MergeReport`.
 
@@ -48,7 +48,9 @@ def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
     `UnsupportedLayout` instead, 'text' always takes the fallback.
     `rrdtool` names the rrdtool program. The binary layout is checked
     against `rrdtool info` once per format version and process, for
-    every file with `verify_always`.
+    every file with `verify_always`. `sync_directory=False` leaves the
+    fsync of OUT's directory after the rename to the caller (tree mode
+    does it once a directory).
     """
     if method not in METHODS:
         raise ValueError(f'The `method` argument must be one of {METHODS}.')
@@ -65,8 +67,8 @@ def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
     report = fresh_report()
     if method != 'text':
         try:
-            return _merge_binary(
-                program, new, old, out, dry_run, verify_always, report)
+            return _merge_binary(program, new, old, out, dry_run,
+                                 verify_always, sync_directory, report)
         except gocept.rrdmerge.errors.UnsupportedLayout as e:
             if method == 'binary':
                 raise
@@ -74,11 +76,13 @@ def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
             report.notes.append(f'binary layout not verified: {e}')
     report.method = 'text'
     report.notes.append(gocept.rrdmerge.report.TEXT_NOTE)
-    gocept.rrdmerge.textmerge.merge(program, new, old, out, dry_run, report)
+    gocept.rrdmerge.textmerge.merge(
+        program, new, old, out, dry_run, sync_directory, report)
     return report
 
 
-def _merge_binary(program, new, old, out, dry_run, verify_always, report):
+def _merge_binary(program, new, old, out, dry_run, verify_always,
+                  sync_directory, report):
     in_place = _same_file(new, out)
     # The lock keeps `rrdtool update` from changing NEW between our read
     # and the rename (it would lose that update).
@@ -95,6 +99,7 @@ def _merge_binary(program, new, old, out, dry_run, verify_always, report):
         if dry_run or (in_place and not report.cells_filled):
             return report
         gocept.rrdmerge.atomic.replace(
-            out, gocept.rrdmerge.atomic.write_bytes(out_data), like=new)
+            out, gocept.rrdmerge.atomic.write_bytes(out_data), like=new,
+            sync_directory=sync_directory)
         report.written = True
     return report

@@ -94,7 +94,7 @@ def fill(new_xml, match):
     return ''.join(parts)
 
 
-def merge(program, new, old, out, dry_run, report):
+def merge(program, new, old, out, dry_run, sync_directory, report):
     """Merge via dump/restore, filling in `report`."""
     new_xml = gocept.rrdmerge.rrdtool.run(program, 'dump', new)
     old_xml = gocept.rrdmerge.rrdtool.run(program, 'dump', old)
@@ -113,5 +113,6 @@ def merge(program, new, old, out, dry_run, report):
         with open(rrd_path, 'rb') as f:
             data = f.read()
     gocept.rrdmerge.atomic.replace(
-        out, gocept.rrdmerge.atomic.write_bytes(data), like=new)
+        out, gocept.rrdmerge.atomic.write_bytes(data), like=new,
+        sync_directory=sync_directory)
     report.written = True

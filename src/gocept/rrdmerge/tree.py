@@ -36,7 +36,8 @@ def _copy(source, target, dry_run):
     if not dry_run:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         gocept.rrdmerge.atomic.replace(
-            target, gocept.rrdmerge.atomic.write_bytes(data), like=source)
+            target, gocept.rrdmerge.atomic.write_bytes(data), like=source,
+            sync_directory=False)
 
 
 def _one(task):
@@ -47,7 +48,8 @@ def _one(task):
             if not dry_run:
                 os.makedirs(os.path.dirname(out), exist_ok=True)
             report = gocept.rrdmerge.filemerge.merge(
-                new, old, out, dry_run=dry_run, **options)
+                new, old, out, dry_run=dry_run, sync_directory=False,
+                **options)
             return gocept.rrdmerge.report.FileResult(
                 rel, 'merged', report=report)
         if old:
@@ -122,4 +124,22 @@ def merge_tree(newdir, olddir, out=None, jobs=1, dry_run=False, *,
             for future in concurrent.futures.as_completed(futures):
                 done(future.result())
     report.files = [results[task[0]] for task in tasks]
+    if not dry_run:
+        # Renames (and new directories) are durable once their directory
+        # is synced: do it once a directory, not once a file.
+        gocept.rrdmerge.atomic.sync_directories(
+            _directories(outdir, [task[3] for task in tasks]))
     return report
+
+
+def _directories(top, paths):
+    """The existing directories of `paths` up to and including `top`."""
+    result = set()
+    top = os.path.abspath(top)
+    for path in paths:
+        directory = os.path.dirname(os.path.abspath(path))
+        while directory not in result and os.path.isdir(directory) and (
+                directory == top or directory.startswith(top + os.sep)):
+            result.add(directory)
+            directory = os.path.dirname(directory)
+    return result
