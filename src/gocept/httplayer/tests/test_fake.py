@@ -179,6 +179,25 @@ class FakeServerTests(unittest.TestCase):
             server.expect('GET', '/')
 
 
+class ResetBetweenTestsTests(unittest.TestCase):
+    """testSetUp resets the server: each test starts without stubs."""
+
+    layer = gocept.httplayer.tests.layers.HTTP_LAYER
+
+    def assert_fresh_then_leave_state_behind(self):
+        server = self.layer['http_server']
+        self.assertEqual([], server.stubs)
+        self.assertEqual([], server.requests)
+        server.expect('GET', '/left-behind')
+        requests.get(self.layer['http_url'] + '/left-behind')
+
+    def test_1_starts_fresh(self):
+        self.assert_fresh_then_leave_state_behind()
+
+    def test_2_starts_fresh(self):
+        self.assert_fresh_then_leave_state_behind()
+
+
 class ClassicHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
