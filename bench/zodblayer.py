@@ -137,8 +137,11 @@ def tear_down(layer):
         each.tearDown()
 
 
-def per_test(layer, runs):
-    """Median seconds of testSetUp + testTearDown along the stack."""
+def per_test(layer, runs, body=0):
+    """Seconds of testSetUp + testTearDown along the stack, per run.
+
+    `body` seconds of test work (not timed) run between the two.
+    """
     order = setup_order(layer)
     samples = []
     for i in range(runs):
@@ -148,6 +151,8 @@ def per_test(layer, runs):
         elapsed = time.perf_counter() - start
         layer['zodbRoot']['bench'] = i  # a test's write, not timed
         transaction.commit()
+        if body:
+            time.sleep(body)  # stands for the test's own work
         start = time.perf_counter()
         for each in reversed(order):
             each.testTearDown()
@@ -253,13 +258,24 @@ def main(argv=None):
                 name='bench:RS:copy', module=__name__, bases=(pg,),
                 isolation='copy'), n(40)),
         ]
+        body_layers = [
+            ('ZEOLayer copy, tests of 0.4 s, no spare server',
+             gocept.zodblayer.ZEOLayer(
+                 name='bench:ZEO:copy:nospare', module=__name__,
+                 isolation='copy', spare_server=False), n(8)),
+            ('ZEOLayer copy, tests of 0.4 s, spare server',
+             gocept.zodblayer.ZEOLayer(
+                 name='bench:ZEO:copy:spare', module=__name__,
+                 isolation='copy'), n(8)),
+        ]
         results = {}
-        for name, layer, runs in layers:
+        for name, layer, runs in layers + body_layers:
             stack = [each for each in setup_order(layer) if each is not pg]
             for each in stack:
                 each.setUp()
             try:
-                results[name] = median_ms(per_test(layer, runs))
+                body = 0.4 if 'tests of 0.4 s' in name else 0
+                results[name] = median_ms(per_test(layer, runs, body))
             finally:
                 for each in reversed(stack):
                     each.tearDown()

@@ -2,6 +2,7 @@
 import os
 import shutil
 import sys
+import tempfile
 import time
 
 from gocept.zodblayer import _layer
@@ -33,24 +34,33 @@ class ZEOServer:
         self.process = None
 
     def start(self):
-        deadline = time.monotonic() + self.timeout
+        """Start the server; return the deadline for its first client."""
+        self.launch()
+        return self.wait_listening()
+
+    def launch(self):
+        """Start the process, without waiting for it."""
         config = os.path.join(self.directory, 'zeo.conf')
         with open(config, 'w') as f:
             f.write(ZEO_CONF.format(
                 host=self.host, port=self.port, directory=self.directory,
                 options='\n'.join(
                     f'  {k} {v}' for k, v in self.options.items())))
-        address_file = os.path.join(self.directory, 'address')
+        self.address_file = os.path.join(self.directory, 'address')
         self.process = _process.ServerProcess(
             'ZEO server',
             [sys.executable, '-m', 'gocept.zodblayer._zeoserver',
-             address_file, str(os.getpid()), '-C', config],
+             self.address_file, str(os.getpid()), '-C', config],
             os.path.join(self.directory, 'zeo.log'),
             env=_process.python_env())
         self.process.start()
+
+    def wait_listening(self):
+        """Wait until the server listens; return the deadline left."""
+        deadline = time.monotonic() + self.timeout
         self.process.wait_until(
-            lambda: os.path.exists(address_file), deadline, 'listen')
-        with open(address_file) as f:
+            lambda: os.path.exists(self.address_file), deadline, 'listen')
+        with open(self.address_file) as f:
             host, port = f.read().split()
         self.address = (host, int(port))
         return deadline
@@ -94,17 +104,21 @@ class ZEOLayer(_layer.ZODBLayer):
     The server binds `port` (0: a free one, read back from ZEO itself) on
     `host`; `zeo_options` adds keys to its ``<zeo>`` config section.
     With ``isolation='copy'`` every test gets its own server on a copy of
-    the layer's storage (about half a second per test).
+    the layer's storage. Starting a server takes a few tenths of a second,
+    so while a test runs the server of the next test already starts
+    (``spare_server = False`` turns that off); it is used only if the
+    layer's storage did not change in between.
     """
 
     host = '127.0.0.1'
     port = 0
     zeo_options = {}
     start_timeout = 60.0
+    spare_server = True
 
     def __init__(self, bases=None, name=None, module=None, isolation=None,
                  host=None, port=None, zeo_options=None,
-                 start_timeout=None):
+                 start_timeout=None, spare_server=None):
         super().__init__(bases=bases, name=name, module=module,
                          isolation=isolation)
         if host is not None:
@@ -115,7 +129,11 @@ class ZEOLayer(_layer.ZODBLayer):
             self.zeo_options = zeo_options
         if start_timeout is not None:
             self.start_timeout = start_timeout
+        if spare_server is not None:
+            self.spare_server = spare_server
         self._servers = []
+        self._server = None
+        self._spare = None
 
     def _start(self, directory, port):
         server = ZEOServer(
@@ -143,7 +161,7 @@ class ZEOLayer(_layer.ZODBLayer):
         try:
             self._stop_servers()
         finally:
-            self._server = None
+            self._server = self._spare = None
             if 'zeo_address' in self:
                 del self['zeo_address']
 
@@ -151,23 +169,58 @@ class ZEOLayer(_layer.ZODBLayer):
         while self._servers:
             self._servers.pop().stop()
 
-    def open_copy(self, directory):
+    def _layer_state(self):
+        stat = os.stat(os.path.join(self._server.directory, 'Data.fs'))
+        return (stat.st_size, stat.st_mtime_ns)
+
+    def _launch_copy(self):
+        """Start a server on a copy of the layer's current storage."""
         # The server flushes every commit to Data.fs, so copying it while
         # the server runs idle gives the layer's complete state.
+        state = self._layer_state()
+        directory = tempfile.mkdtemp(dir=self.tempdir, prefix='copy.')
         layer_dir = self._server.directory
         shutil.copyfile(os.path.join(layer_dir, 'Data.fs'),
                         os.path.join(directory, 'Data.fs'))
         _layer.copy_tree(os.path.join(layer_dir, 'blobs'),
                          os.path.join(directory, 'blobs'))
-        server, database = self._start(directory, 0)
-        database.add_cleanup(lambda: self._stop_server(server))
+        server = ZEOServer(
+            directory, self.host, 0, self.zeo_options, self.start_timeout)
+        server.state = state
+        self._servers.append(server)
+        server.launch()
+        return server
+
+    def open_copy(self, directory):
+        server, self._spare = self._spare, None
+        if server is not None and server.state != self._layer_state():
+            self._discard(server)
+            server = None
+        if server is None:
+            server = self._launch_copy()
+        try:
+            deadline = server.wait_listening()
+            database = server.client_database(
+                os.path.join(server.directory, 'client-blobs'), deadline)
+        except BaseException:
+            self._discard(server)
+            raise
+        database.add_cleanup(lambda: self._discard(server))
+        database.add_cleanup(self._show_layer_address)
         self['zeo_address'] = server.address
+        if self.spare_server:
+            self._spare = self._launch_copy()
         return database
 
-    def _stop_server(self, server):
+    def _show_layer_address(self):
         self['zeo_address'] = self._server.address
+
+    def _discard(self, server):
         self._servers.remove(server)
-        server.stop()
+        try:
+            server.stop()
+        finally:
+            shutil.rmtree(server.directory, ignore_errors=True)
 
 
 ZEO = ZEOLayer(name='ZEOLayer', module=__name__)

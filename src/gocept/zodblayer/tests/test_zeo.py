@@ -149,6 +149,25 @@ class ZEOLayerLifecycleTest(unittest.TestCase):
             with layer['zodbDB'].transaction() as connection:
                 self.assertEqual(layer.__name__, connection.root()['name'])
 
+    def test_copy_isolation_starts_no_stale_spare_server(self):
+        layer = self.make_layer(isolation='copy')
+        layer.setUp()
+        tempdir = layer.tempdir
+        try:
+            layer.testSetUp()
+            layer.testTearDown()
+            # What a derived layer set up now would do:
+            with layer['zodbDB'].transaction() as connection:
+                connection.root()['late'] = 'commit'
+            layer.testSetUp()
+            try:
+                self.assertEqual('commit', layer['zodbRoot']['late'])
+            finally:
+                layer.testTearDown()
+        finally:
+            layer.tearDown()
+        self.assertEqual([], processes_mentioning(tempdir))
+
     def test_tearDown_after_a_failed_test_stops_the_server(self):
         layer = self.make_layer()
         layer.setUp()
