@@ -32,6 +32,8 @@ import contextlib
 import re
 
 import ZODB.Connection
+import ZODB.DemoStorage
+import ZODB.FileStorage
 import ZODB.POSException
 import ZODB.utils
 
@@ -86,9 +88,7 @@ def backend_for(db):
 
 
 def _backend_for_storage(storage, top):
-    import ZODB.DemoStorage
-    import ZODB.FileStorage
-
+    # These import this module.
     import gocept.zodbundo.filestorage
     import gocept.zodbundo.relstorage
     if isinstance(storage, ZODB.DemoStorage.DemoStorage):

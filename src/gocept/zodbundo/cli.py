@@ -8,12 +8,14 @@ import sys
 import time
 import urllib.parse
 
+import ZODB
+import ZODB.FileStorage
+import zodburi
+
 import gocept.zodbundo.errors
 import gocept.zodbundo.ids
 import gocept.zodbundo.tool
 
-
-log = logging.getLogger(__name__)
 
 OK = 0
 REFUSED = 1
@@ -154,7 +156,6 @@ def _with_read_only(uri):
 
 def open_db(args, writing):
     """Open the database the storage options name."""
-    import ZODB
     given = [name for name in ('file', 'zeo', 'uri', 'config')
              if getattr(args, name, None)]
     if len(given) != 1:
@@ -164,7 +165,6 @@ def open_db(args, writing):
                                'none'))
     read_only = not writing
     if args.file:
-        import ZODB.FileStorage
         if not os.path.exists(args.file):
             raise UsageError('--file {}: no such file'.format(args.file))
         storage = ZODB.FileStorage.FileStorage(args.file, read_only=read_only)
@@ -185,7 +185,6 @@ def open_db(args, writing):
                 'no ZEO server answered at {} within {} s'.format(
                     args.zeo, ZEO_TIMEOUT)) from None
         return ZODB.DB(storage)
-    import zodburi
     uri = args.uri or 'zconfig://' + os.path.abspath(args.config)
     if args.config and not os.path.exists(args.config):
         raise UsageError('--config {}: no such file'.format(args.config))
@@ -324,8 +323,16 @@ def main(argv=None, stdout=None, stderr=None):
     """Run zodb-undo; return the exit code."""
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
-    argv = sys.argv[1:] if argv is None else list(argv)
+    command_line = argv is None
+    argv = sys.argv[1:] if command_line else list(argv)
     debug = '--debug' in argv
+    if command_line:
+        # Storages log reconnects and the like; the command reports its
+        # own errors in one line, so only show their errors (all with
+        # --debug).
+        logging.basicConfig(
+            level=logging.DEBUG if debug else logging.ERROR,
+            format='zodb-undo: %(name)s: %(message)s')
     try:
         args = make_parser().parse_args(argv)
         if not args.command:

@@ -12,6 +12,7 @@ import gocept.zodbundo.backends
 import gocept.zodbundo.errors
 import gocept.zodbundo.ids
 import gocept.zodbundo.info
+import gocept.zodbundo.planning
 from gocept.zodbundo.interfaces import IUndoTool
 
 
@@ -284,39 +285,18 @@ class UndoTool:
                     break
             failed_tid, error = failure
             failure = None
-            self._attribute(entries, failed_tid, error, failed)
+            gocept.zodbundo.planning.attribute(
+                entries, failed_tid, error, failed)
             if failed_tid is None:
                 break
             remaining.remove(failed_tid)
+        conflict = gocept.zodbundo.info.CONFLICT
         entries = [
-            _replace(e, status=gocept.zodbundo.info.CONFLICT,
-                     reason=failed[(e.tid, e.oid)])
+            gocept.zodbundo.planning.replace(
+                e, status=conflict, reason=failed[(e.tid, e.oid)])
             if (e.tid, e.oid) in failed else e for e in entries]
         return gocept.zodbundo.info.UndoPlan(
             tuple(order), tuple(entries), 'trial')
-
-    def _attribute(self, entries, failed_tid, error, failed):
-        """Mark the entries the storage's UndoError is about."""
-        reasons = _undo_errors(error)
-        named = {oid for oid in reasons if oid is not None}
-        generic = reasons.get(None) or str(error)
-        candidates = [e for e in entries
-                      if failed_tid is None or e.tid == failed_tid]
-        marked = False
-        for entry in candidates:
-            if entry.oid in named:
-                failed[(entry.tid, entry.oid)] = reasons[entry.oid]
-                marked = True
-        if marked:
-            return
-        # The storage did not say which object (RelStorage): blame the
-        # objects changed later, or else the whole transaction.
-        clean = gocept.zodbundo.info.CLEAN
-        blamed = [e for e in candidates
-                  if e.later_tids and e.status != clean] or [
-                      e for e in candidates if e.later_tids] or candidates
-        for entry in blamed:
-            failed[(entry.tid, entry.oid)] = generic
 
     def _analyse(self, order):
         """Plan entries from the histories alone (no storage trial)."""
@@ -325,66 +305,17 @@ class UndoTool:
         overlay = {}
         entries = []
         with self._reader() as instance:
-            load_serial = self._loader(instance, 'loadSerial')
             load_before = self._loader(instance, 'loadBefore')
             for tid in order:
                 for oid, data in backend.records(tid)[1]:
                     later = tuple(
                         t for t in self._later_tids(instance, oid, tid)
                         if t not in undoing)
-                    entry = self._judge(
-                        backend, instance, load_serial, load_before,
-                        overlay, tid, oid, data, later)
+                    entry = gocept.zodbundo.planning.judge(
+                        backend, instance, load_before, overlay, tid, oid,
+                        data, later)
                     entries.append(entry)
         return entries
-
-    def _judge(self, backend, instance, load_serial, load_before, overlay,
-               tid, oid, data, later):
-        name = gocept.zodbundo.backends.class_name(data)
-        before = load_before(oid, tid)
-        pre_data = before[0] if before else None
-        entry = gocept.zodbundo.info.PlanEntry(
-            oid=oid, class_name=name, status=gocept.zodbundo.info.CLEAN,
-            tid=tid, later_tids=later)
-        if not later:
-            overlay[oid] = pre_data
-            return entry
-        if oid in overlay:
-            current = overlay[oid]
-            current_tid = None
-        else:
-            try:
-                current, current_tid = instance.load(oid)
-            except ZODB.POSException.POSKeyError:
-                current, current_tid = None, None
-        if current == data:
-            overlay[oid] = pre_data
-            return entry
-        if not pre_data:
-            return _replace(
-                entry, status=gocept.zodbundo.info.CONFLICT,
-                reason='created by this transaction and changed later')
-        if backend.resolves_on_undo and current_tid is not None:
-            resolve = getattr(backend.storage, 'tryToResolveConflict', None)
-            if resolve is not None:
-                try:
-                    overlay[oid] = resolve(
-                        oid, current_tid, tid, pre_data, current)
-                except Exception as error:  # noqa: B902 any failure to
-                    reason = 'not resolvable: {}'.format(  # resolve is a
-                        str(error) or type(error).__name__)  # conflict
-                else:
-                    return _replace(
-                        entry, status=gocept.zodbundo.info.RESOLVED)
-            else:
-                reason = 'changed later'
-        elif backend.resolves_on_undo:
-            reason = 'changed later'
-        else:
-            reason = ('changed later; {} does no conflict resolution on'
-                      ' undo'.format(backend.name))
-        return _replace(
-            entry, status=gocept.zodbundo.info.CONFLICT, reason=reason)
 
     def undo(self, tids, note=None, user=None, cascade=False):
         """Undo `tids` newest first in one new transaction and commit.
@@ -402,7 +333,7 @@ class UndoTool:
                 located = self._locate(order)  # BadId for unknown tids
             plan = self._plan(order, located, failure)
             if plan.clean:  # raced with another writer: report as is
-                plan = _force_conflict(plan, failure)
+                plan = gocept.zodbundo.planning.force_conflict(plan, failure)
             raise gocept.zodbundo.errors.UndoConflict(plan)
         return gocept.zodbundo.info.TransactionInfo(
             tid=new_tid, time=gocept.zodbundo.ids.tid_time(new_tid),
@@ -476,29 +407,6 @@ def _finish(instance, meta, finished):
     tid = instance.tpc_finish(meta, finished.append)
     if not finished:
         finished.append(tid)
-
-
-def _replace(entry, **changes):
-    return dataclasses.replace(entry, **changes)
-
-
-def _force_conflict(plan, failure):
-    failed_tid, error = failure
-    entries = tuple(
-        _replace(e, status=gocept.zodbundo.info.CONFLICT, reason=str(error))
-        if failed_tid is None or e.tid == failed_tid else e
-        for e in plan.entries)
-    return gocept.zodbundo.info.UndoPlan(plan.tids, entries, plan.checked_by)
-
-
-def _undo_errors(error):
-    """{oid or None: reason} from a (Multiple)UndoError."""
-    errors = getattr(error, '_errs', None)
-    if errors:
-        return {oid: str(err) for oid, err in errors}
-    oid = getattr(error, '_oid', None)
-    reason = getattr(error, '_reason', None) or str(error)
-    return {oid: reason}
 
 
 def _user_matches(actual, wanted):

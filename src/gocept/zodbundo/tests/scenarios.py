@@ -12,6 +12,7 @@ import transaction
 import ZODB.POSException
 
 import gocept.zodbundo
+import gocept.zodbundo.ids
 
 
 class Counting:

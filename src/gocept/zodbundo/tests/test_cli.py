@@ -3,6 +3,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -224,7 +225,6 @@ class FileCommandTests(SeedFile, unittest.TestCase):
 class NoServerTests(unittest.TestCase):
 
     def test_no_zeo_server_is_a_one_line_error(self):
-        import socket
         with socket.socket() as s:  # a port nobody listens on
             s.bind(('127.0.0.1', 0))
             port = s.getsockname()[1]

@@ -1,9 +1,13 @@
 """Storages that cannot undo are refused before anything is attempted."""
+import os
+import shutil
+import tempfile
 import unittest
 
 import transaction
 import ZODB
 import ZODB.DemoStorage
+import ZODB.FileStorage
 import ZODB.MappingStorage
 
 import gocept.zodbundo
@@ -56,11 +60,6 @@ class DemoOverFileStorageTests(unittest.TestCase):
     """A DemoStorage whose changes go to a FileStorage undoes them."""
 
     def test_undo_in_demo_storage_changes(self):
-        import os
-        import shutil
-        import tempfile
-
-        import ZODB.FileStorage
         directory = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, directory)
         changes = ZODB.FileStorage.FileStorage(

@@ -1,7 +1,9 @@
 import unittest
 
+import persistent.mapping
 import transaction
 import ZODB
+import ZODB.blob
 import ZODB.DemoStorage
 
 import gocept.zodbundo
@@ -69,7 +71,6 @@ class FileStorageOnlyTests(unittest.TestCase):
     layer = gocept.zodbundo.tests.layers.FILESTORAGE
 
     def test_a_stale_position_falls_back_to_filestorage_search(self):
-        import persistent.mapping
         root = self.layer['zodbRoot']
         root['a'] = persistent.mapping.PersistentMapping(value='A')
         transaction.commit()
@@ -89,7 +90,6 @@ class FileStorageOnlyTests(unittest.TestCase):
         self.assertEqual(new_tid, root['a']._p_serial)
 
     def test_revert_refuses_blobs(self):
-        import ZODB.blob
         root = self.layer['zodbRoot']
         root['blob'] = blob = ZODB.blob.Blob(b'old')
         transaction.commit()

@@ -1,3 +1,6 @@
+import os
+import shutil
+import tempfile
 import unittest
 
 import transaction
@@ -16,9 +19,6 @@ class AdapterTests(unittest.TestCase):
         self.addCleanup(zope.component.testing.tearDown)
 
     def test_IUndoTool_adapts_a_db_after_including_the_package(self):
-        import os
-        import shutil
-        import tempfile
         directory = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, directory)
         db = ZODB.DB(ZODB.FileStorage.FileStorage(
