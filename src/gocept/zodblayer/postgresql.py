@@ -123,6 +123,8 @@ def temp_parent():
 
 
 TEMP_PREFIX = 'gocept.zodblayer.pg.'
+
+
 def die_with_parent():
     """Command prefix: the server gets SIGINT when the test process dies.
 
@@ -191,8 +193,8 @@ class Cluster:
         try:
             copy_tree(self.datadir, os.path.join(building, 'data'))
             os.rename(os.path.join(building, 'data'), cached)
-        except OSError:
-            pass  # another process was faster
+        except (OSError, subprocess.SubprocessError):
+            pass  # another process was faster, or the disk is full
         finally:
             shutil.rmtree(building, ignore_errors=True)
 
