@@ -84,10 +84,10 @@ def _refuse(storage, why):
 
 def backend_for(db):
     """The strategy for `db`'s storage; NotUndoable names what is wrong."""
-    return _backend_for_storage(db.storage, db.storage)
+    return _backend_for_storage(db.storage)
 
 
-def _backend_for_storage(storage, top):
+def _backend_for_storage(storage):
     # These import this module.
     import gocept.zodbundo.filestorage
     import gocept.zodbundo.relstorage
@@ -96,25 +96,24 @@ def _backend_for_storage(storage, top):
         if not _supports_undo(changes):
             _refuse(storage, 'its changes live in {}, which keeps no'
                     ' undo history'.format(storage_name(changes)))
-        backend = _backend_for_storage(changes, top)
+        backend = _backend_for_storage(changes)
         backend.name = '{} (changes in {})'.format(
             storage_name(storage), backend.name)
-        backend.fast = False
         return backend
     if isinstance(storage, ZODB.FileStorage.FileStorage):
-        return gocept.zodbundo.filestorage.FileStorageBackend(storage, top)
+        return gocept.zodbundo.filestorage.FileStorageBackend(storage)
     relstorage = _relstorage_class()
     if relstorage is not None and isinstance(storage, relstorage):
         if not storage._adapter.keep_history:
             _refuse(storage, 'it is history free (keep-history false)')
-        return gocept.zodbundo.relstorage.RelStorageBackend(storage, top)
+        return gocept.zodbundo.relstorage.RelStorageBackend(storage)
     if not _supports_undo(storage):
         _refuse(storage, 'it keeps no undo history')
     zeo = _zeo_class()
     if zeo is not None and isinstance(storage, zeo):
-        backend = ZEOBackend(storage, top)
+        backend = ZEOBackend(storage)
     else:
-        backend = UndoLogBackend(storage, top)
+        backend = UndoLogBackend(storage)
     backend.check_undo_ids()
     return backend
 
@@ -146,15 +145,12 @@ class Backend:
     # Does the storage merge later changes by `_p_resolveConflict` when it
     # undoes (FileStorage does, RelStorage refuses)?
     resolves_on_undo = True
-    # May `undo` write the records itself for a located position?
-    fast = False
     # Does the storage's undo() itself refuse unknown and packed tids
     # (so `undo` need not check them first, saving a round trip)?
     verifies_tids = False
 
-    def __init__(self, storage, top):
+    def __init__(self, storage):
         self.storage = storage
-        self.top = top
         self.name = storage_name(storage)
 
     def unknown(self, tid):

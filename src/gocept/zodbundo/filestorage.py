@@ -60,8 +60,6 @@ class Blocks:
 class FileStorageBackend(gocept.zodbundo.backends.Backend):
     """Reads the FileStorage file directly, newest transaction first."""
 
-    fast = True
-
     @contextlib.contextmanager
     def _file(self):
         with open(self.storage._file_name, 'rb') as f:
