@@ -59,6 +59,9 @@ def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
     out = new if out is None else os.fspath(out)
     check_input(new, 'NEW')
     check_input(old, 'OLD')
+    if os.path.isdir(out):
+        raise gocept.rrdmerge.errors.NotAnRRD(
+            f'OUT {out}: is a directory; name the file to write')
 
     def fresh_report():
         return gocept.rrdmerge.report.MergeReport(

@@ -101,6 +101,11 @@ class CLITests(unittest.TestCase):
         self.assertEqual(2, code)
         self.assertOneLineError(err, 'use --tree')
 
+    def test_directory_as_out_is_one_line_exit_2(self):
+        code, _, err = self.run_main(self.new, self.old, '-o', self.tmp)
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'is a directory; name the file')
+
     def test_usage_errors_exit_2(self):
         self.assertEqual(2, self.run_main()[0])
         code, _, err = self.run_main(self.new, self.old, '--jobs', '2')
