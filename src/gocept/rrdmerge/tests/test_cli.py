@@ -1,6 +1,7 @@
 import io
 import json
 import os
+import pty
 import subprocess
 import sys
 import unittest
@@ -175,6 +176,39 @@ class ScriptTests(unittest.TestCase):
     """The console script: exit codes seen by a shell."""
 
     layer = gocept.rrdmerge.testing.RRD_LAYER
+
+    def test_progress_bar_on_a_real_terminal(self):
+        tmp = self.layer['rrd_tmpdir']
+        newdir, olddir = gocept.rrdmerge.tests.test_tree.make_trees(tmp)
+        controller, terminal = pty.openpty()
+        try:
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+            child = subprocess.Popen(
+                [sys.executable, '-c',
+                 'import sys, gocept.rrdmerge.cli;'
+                 ' sys.exit(gocept.rrdmerge.cli.main())',
+                 '--tree', newdir, olddir, '-o', os.path.join(tmp, 'out'),
+                 '--quiet'],
+                stdout=subprocess.PIPE, stderr=terminal, env=env)
+            os.close(terminal)
+            terminal = None
+            seen = b''
+            while True:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            stdout, _ = child.communicate(timeout=60)
+        finally:
+            os.close(controller)
+            if terminal is not None:
+                os.close(terminal)
+        self.assertEqual(0, child.returncode)
+        self.assertIn(b'] 4/4 ', seen)
+        self.assertIn(b'4 files: 2 merged', stdout)
 
     def run_script(self, *args):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))

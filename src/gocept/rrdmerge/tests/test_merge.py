@@ -10,6 +10,7 @@ import gocept.rrdmerge
 import gocept.rrdmerge.rrdfile
 import gocept.rrdmerge.testing
 import gocept.rrdmerge.tests.test_rrdfile
+import gocept.rrdmerge.verify
 
 
 def digest(path):
@@ -333,6 +334,40 @@ class FallbackTests(unittest.TestCase):
                 want = gocept.rrdmerge.rrdfile.VALUE.unpack(raw)[0]
                 got = gocept.rrdmerge.rrdfile.VALUE.unpack(merged[key])[0]
                 self.assertAlmostEqual(want, got, delta=abs(want) * 1e-9)
+
+    def test_disagreement_with_rrdtool_info_goes_through_text(self):
+        real_info = gocept.rrdmerge.verify.info
+
+        def info(program, path):
+            result = real_info(program, path)
+            result['header_size'] = '1'  # as if our layout were wrong
+            return result
+        with unittest.mock.patch.object(
+                gocept.rrdmerge.verify, '_verified_versions', set()), \
+                unittest.mock.patch.object(
+                    gocept.rrdmerge.verify, 'info', info):
+            report = gocept.rrdmerge.merge(self.new, self.old, self.out)
+        self.assertEqual('text', report.method)
+        self.assertIn('rrdtool info disagrees with the binary reader on'
+                      ' header_size', str(report))
+
+    def test_layout_is_checked_once_per_version_unless_always(self):
+        calls = []
+        real_info = gocept.rrdmerge.verify.info
+
+        def info(program, path):
+            calls.append(path)
+            return real_info(program, path)
+        with unittest.mock.patch.object(
+                gocept.rrdmerge.verify, '_verified_versions', set()), \
+                unittest.mock.patch.object(
+                    gocept.rrdmerge.verify, 'info', info):
+            gocept.rrdmerge.merge(self.new, self.old, self.out)
+            gocept.rrdmerge.merge(self.new, self.old, self.out)
+            self.assertEqual([self.new], calls)
+            gocept.rrdmerge.merge(
+                self.new, self.old, self.out, verify_always=True)
+            self.assertEqual([self.new, self.new, self.old], calls)
 
     def test_binary_method_refuses_old_format(self):
         with self.assertRaises(gocept.rrdmerge.UnsupportedLayout):
