@@ -242,6 +242,13 @@ class WritingTests(unittest.TestCase):
         self.assertEqual(old_digest, digest(self.old))
         self.assertEqual(['new.rrd', 'old.rrd'], sorted(os.listdir(self.tmp)))
 
+    @unittest.skipUnless(os.getuid() == 0, 'only root can give files away')
+    def test_without_out_new_keeps_its_owner(self):
+        os.chown(self.new, 65534, 65534)
+        gocept.rrdmerge.merge(self.new, self.old)
+        st = os.stat(self.new)
+        self.assertEqual((65534, 65534), (st.st_uid, st.st_gid))
+
     def test_out_gets_the_mode_of_new(self):
         os.chmod(self.new, 0o604)
         gocept.rrdmerge.merge(self.new, self.old, self.out)
