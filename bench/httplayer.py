@@ -13,7 +13,9 @@ Contenders, each serving GET / with a small body on loopback:
 
 (a) setUp + one request + tearDown: median and mean of N cycles.
 (b) requests per second for N GETs, keep-alive (requests.Session) and a
-    new connection each (the same session sending "Connection: close").
+    new connection each (the same session sending "Connection: close"):
+    overall, and as 1 / the median time a request took, which other load
+    on the machine hardly moves; the ratios use the latter.
 """
 
 import argparse
@@ -193,13 +195,15 @@ def cycle(contender):
 
 
 def gets(session, url, count):
-    """Return the seconds `count` GETs took."""
-    start = time.perf_counter()
+    """Return the seconds each of `count` GETs took."""
+    times = []
     for i in range(count):
+        start = time.perf_counter()
         response = session.get(url, timeout=10)
+        times.append(time.perf_counter() - start)
         if response.content != BODY:
             raise RuntimeError('wrong response')
-    return time.perf_counter() - start
+    return times
 
 
 def measure_cycles(contenders, count, classic_count):
@@ -219,7 +223,11 @@ def measure_cycles(contenders, count, classic_count):
 
 
 def measure_rates(contenders, count, rounds, keep_alive):
-    """Return {name: (overall req/s, median of the rounds' req/s)}."""
+    """Return {name: (overall req/s, 1 / median seconds a request)}.
+
+    The second figure is robust against load elsewhere on the machine,
+    which shows up as a few slow requests, not as a slower median.
+    """
     per_round = count // rounds
     servers = []
     try:
@@ -232,15 +240,14 @@ def measure_rates(contenders, count, rounds, keep_alive):
         seconds = {c.name: [] for c in contenders}
         for i in range(rounds):
             for contender, url, session in servers:
-                seconds[contender.name].append(
+                seconds[contender.name].extend(
                     gets(session, url, per_round))
     finally:
         for contender, url, session in servers:
             session.close()
             contender.tearDown()
     return {
-        name: (per_round * rounds / sum(times),
-               statistics.median(per_round / t for t in times))
+        name: (len(times) / sum(times), 1 / statistics.median(times))
         for name, times in seconds.items()}
 
 
@@ -284,7 +291,7 @@ def main(argv=None):
 
     print(f'\n(b) requests per second, {args.requests} GETs a server and'
           f' mode with requests.Session, in {args.rounds} turns:'
-          f' overall (median of turns)')
+          f' overall (1 / median time a request)')
     print(f'  {"":<24} {"keep-alive":>18} {"new connection":>18}')
     keep = measure_rates(contenders, args.requests, args.rounds, True)
     new = measure_rates(contenders, args.requests, args.rounds, False)
@@ -309,7 +316,7 @@ def main(argv=None):
     for mode, rates in (('keep-alive', keep), ('new connection', new)):
         best = max(libraries, key=lambda n: rates[n][1])
         # Rates are inverse times: theirs / ours per request.
-        print(ratio_line(f'(b) {mode}, median of turns, vs {best}',
+        print(ratio_line(f'(b) {mode}, at the median, vs {best}',
                          1 / rates['ours'][1], 1 / rates[best][1], 1))
 
 
