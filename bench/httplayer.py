@@ -210,8 +210,9 @@ def measure_cycles(contenders, count, classic_count):
     """Return {name: [seconds]}; the contenders take turns, so that load
     from elsewhere on the machine hits them alike."""
     times = {c.name: [] for c in contenders}
+    order = random.Random(count)
     for i in range(count):
-        for contender in contenders:
+        for contender in order.sample(contenders, len(contenders)):
             if isinstance(contender, Classic) and i % (
                     count // classic_count) != 0:
                 continue
@@ -238,8 +239,11 @@ def measure_rates(contenders, count, rounds, keep_alive):
                 session.headers['Connection'] = 'close'
             servers.append((contender, f'http://{host}:{port}/', session))
         seconds = {c.name: [] for c in contenders}
+        order = random.Random(rounds)
         for i in range(rounds):
-            for contender, url, session in servers:
+            # A new order each turn, so none profits from its place.
+            for contender, url, session in order.sample(
+                    servers, len(servers)):
                 seconds[contender.name].extend(
                     gets(session, url, per_round))
     finally:
@@ -254,7 +258,7 @@ def measure_rates(contenders, count, rounds, keep_alive):
 def ratio_line(label, ours, other, target):
     ratio = other / ours
     verdict = 'met' if ratio >= target else 'MISSED'
-    return f'  {label:<50} {ratio:8.1f}x  (target >= {target}x: {verdict})'
+    return f'  {label:<50} {ratio:8.2f}x  (target >= {target}x: {verdict})'
 
 
 def main(argv=None):
