@@ -189,6 +189,12 @@ class Server:
             conn, client_address = self._listener.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
             return  # the client gave up before we got to it
+        except OSError as error:
+            # Out of file descriptors, say: the connection waits in the
+            # backlog; keep serving the others and try again shortly.
+            log.warning('Cannot accept on %s: %s', self.address, error)
+            self.stopping.wait(0.05)
+            return
         conn.setblocking(True)
         if conn.family in (socket.AF_INET, socket.AF_INET6):
             # The handler may write head and body separately; without this
