@@ -4,12 +4,15 @@
     rrdmerge --tree NEWDIR OLDDIR [-o OUTDIR] [--jobs N] [--dry-run]
 
 Exit codes: 0 done, 1 a merge failed (in tree mode: any file), 2 usage
-error, missing rrdtool, missing input or an input that is no RRD.
+error, missing rrdtool, missing input or an input that is no RRD, 141
+(like a program killed by SIGPIPE) when the reader of the report went
+away, as in `rrdmerge --json ... | head`.
 """
 
 import argparse
 import contextlib
 import json
+import os
 import sys
 
 import gocept.rrdmerge.errors
@@ -22,6 +25,8 @@ INPUT_ERRORS = (
     gocept.rrdmerge.errors.NotAnRRD,
     gocept.rrdmerge.errors.RRDToolNotFound,
 )
+# 128 + SIGPIPE: what a shell reports for a program killed by SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 
 
 def parser():
@@ -134,7 +139,14 @@ def main(argv=None, stdout=None, stderr=None):
         stderr.write('rrdmerge: error: --jobs needs --tree\n')
         return 2
     try:
-        return _run(args, stdout, stderr)
+        code = _run(args, stdout, stderr)
+        stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader of the report went away (`| head`): stop quietly, as
+        # programs killed by SIGPIPE do. The merge itself is done.
+        _discard_output(stdout)
+        return EXIT_BROKEN_PIPE
     except INPUT_ERRORS as e:
         if args.debug:
             raise
@@ -143,5 +155,29 @@ def main(argv=None, stdout=None, stderr=None):
     except (gocept.rrdmerge.errors.Error, OSError) as e:
         if args.debug:
             raise
-        stderr.write(f'rrdmerge: error: {e}\n')
+        stderr.write(f'rrdmerge: error: {_message(e)}\n')
         return 1
+
+
+def _message(error):
+    """One line for `error`; OSErrors as `file: reason`, not `[Errno N]`."""
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        return f'{error.filename}: {error.strerror}'
+    return str(error)
+
+
+def _discard_output(stream):
+    """Point `stream`'s file descriptor at /dev/null.
+
+    Python flushes sys.stdout at exit; to a closed pipe that prints an
+    "Exception ignored ... BrokenPipeError" message.
+    """
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not backed by a file descriptor (a StringIO)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

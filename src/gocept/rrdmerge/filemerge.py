@@ -62,6 +62,10 @@ def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
     if os.path.isdir(out):
         raise gocept.rrdmerge.errors.NotAnRRD(
             f'OUT {out}: is a directory; name the file to write')
+    out_directory = os.path.dirname(os.path.abspath(out))
+    if not dry_run and not os.path.isdir(out_directory):
+        raise gocept.rrdmerge.errors.InputNotFound(
+            f'OUT {out}: no such directory {out_directory}')
 
     def fresh_report():
         return gocept.rrdmerge.report.MergeReport(

@@ -107,6 +107,22 @@ class CLITests(unittest.TestCase):
         self.assertEqual(2, code)
         self.assertOneLineError(err, 'is a directory; name the file')
 
+    def test_missing_directory_of_out_is_one_line_exit_2(self):
+        out = os.path.join(self.tmp, 'nodir', 'out.rrd')
+        code, _, err = self.run_main(self.new, self.old, '-o', out)
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'out.rrd: no such directory')
+        self.assertNotIn('.tmp', err)
+
+    def test_os_error_is_file_and_reason_without_errno(self):
+        error = PermissionError(13, 'Permission denied', '/x/.y.tmp')
+        with unittest.mock.patch(
+                'gocept.rrdmerge.filemerge.merge', side_effect=error):
+            code, _, err = self.run_main(self.new, self.old)
+        self.assertEqual(1, code)
+        self.assertEqual(
+            'rrdmerge: error: /x/.y.tmp: Permission denied\n', err)
+
     def test_usage_errors_exit_2(self):
         self.assertEqual(2, self.run_main()[0])
         code, _, err = self.run_main(self.new, self.old, '--jobs', '2')
@@ -224,6 +240,29 @@ class ScriptTests(unittest.TestCase):
         result = self.run_script(new, old, '-q')
         self.assertEqual(0, result.returncode, result.stderr)
         self.assertRegex(result.stdout, r'filled [1-9]\d* cells')
+
+    def test_reader_gone_is_quiet_exit_141(self):
+        # `rrdmerge --json ... | head`: head exits before reading it all.
+        tmp = self.layer['rrd_tmpdir']
+        new, old = gocept.rrdmerge.testing.pnp_pair(tmp)
+        out = os.path.join(tmp, 'out.rrd')
+        reader, writer = os.pipe()
+        os.close(reader)  # every write to the pipe fails now
+        try:
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+            result = subprocess.run(
+                [sys.executable, '-c',
+                 'import sys, gocept.rrdmerge.cli;'
+                 ' sys.exit(gocept.rrdmerge.cli.main())',
+                 new, old, '-o', out, '--json'],
+                stdout=writer, stderr=subprocess.PIPE, text=True, env=env,
+                timeout=60)
+        finally:
+            os.close(writer)
+        self.assertEqual('', result.stderr)
+        self.assertEqual(141, result.returncode)
+        self.assertEqual(gocept.rrdmerge.testing.ideal_merge(new, old),
+                         gocept.rrdmerge.testing.cells(out))
 
     def test_exit_code_2_and_one_line_for_a_missing_file(self):
         result = self.run_script('/nonexistent/new.rrd', '/nonexistent/old')
