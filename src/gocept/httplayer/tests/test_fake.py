@@ -46,6 +46,15 @@ class FakeServerTests(unittest.TestCase):
                                     'GET /nope matched no stub'):
             self.server.check()
 
+    def test_request_with_an_unsupported_method_is_reported(self):
+        response = requests.request('PROPFIND', self.url + '/dav')
+        self.assertEqual(500, response.status_code)
+        self.assertEqual(['PROPFIND'],
+                         [r.method for r in self.server.requests])
+        with self.assertRaisesRegex(gocept.httplayer.UnexpectedRequests,
+                                    'PROPFIND /dav matched no stub'):
+            self.server.check()
+
     def test_check_reports_a_problem_only_once(self):
         requests.get(self.url + '/nope')
         with self.assertRaises(gocept.httplayer.UnexpectedRequests):
