@@ -70,13 +70,15 @@ def _fsync_directory(directory):
 def replace(target, writer, like=None, sync_directory=True):
     """Write `target` atomically: `writer(fd, temp_path)` fills the temp file.
 
-    The result gets the mode (and, when possible, owner) of `target` if
-    it exists, else of the file `like`. The temp file is fsynced before
-    the rename; the directory afterwards (which makes the rename itself
-    durable) unless `sync_directory` is false: then the caller does it
-    with `sync_directories()`.
+    The result gets the mode and owner of `target` if it exists (an error
+    if the owner cannot be kept), else those of the file `like` (its owner
+    only where allowed, as `cp -p` does). A symlink as `target` is
+    followed: the file it points to is replaced, the link stays. The temp
+    file is fsynced before the rename; the directory afterwards (which
+    makes the rename itself durable) unless `sync_directory` is false:
+    then the caller does it with `sync_directories()`.
     """
-    target = os.path.abspath(target)
+    target = os.path.realpath(target)
     directory = os.path.dirname(target)
     try:
         st = os.stat(target)
@@ -91,15 +93,7 @@ def replace(target, writer, like=None, sync_directory=True):
             writer(fd, temp)
             if st is not None:
                 os.fchmod(fd, stat.S_IMODE(st.st_mode))
-                if keep_owner and (st.st_uid, st.st_gid) != (
-                        os.getuid(), os.getgid()):
-                    try:
-                        os.fchown(fd, st.st_uid, st.st_gid)
-                    except PermissionError:
-                        raise gocept.rrdmerge.errors.Error(
-                            f'{target}: cannot keep its owner'
-                            f' {st.st_uid}:{st.st_gid}; run as that user'
-                            ' or as root')
+                give_owner(fd, st, target, required=keep_owner)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -110,6 +104,20 @@ def replace(target, writer, like=None, sync_directory=True):
         raise
     if sync_directory:
         _fsync_directory(directory)
+
+
+def give_owner(fd, st, target, required):
+    """Give the file behind `fd` the owner in `st` (if not ours already).
+    """
+    if (st.st_uid, st.st_gid) == (os.getuid(), os.getgid()):
+        return
+    try:
+        os.fchown(fd, st.st_uid, st.st_gid)
+    except PermissionError:
+        if required:
+            raise gocept.rrdmerge.errors.Error(
+                f'{target}: cannot keep its owner {st.st_uid}:{st.st_gid};'
+                ' run as that user or as root') from None
 
 
 def sync_directories(directories):

@@ -3,6 +3,7 @@
 import concurrent.futures
 import fnmatch
 import os
+import stat
 
 import gocept.rrdmerge.atomic
 import gocept.rrdmerge.errors
@@ -34,19 +35,49 @@ def _copy(source, target, dry_run):
     except gocept.rrdmerge.errors.UnsupportedLayout:
         pass  # rrdtool may still read it; copying does not look inside.
     if not dry_run:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
         gocept.rrdmerge.atomic.replace(
             target, gocept.rrdmerge.atomic.write_bytes(data), like=source,
             sync_directory=False)
+
+
+def _make_directories(out, source, rel):
+    """Create the missing directories of `out` (which ends in `rel`).
+
+    Each gets the mode and, where allowed, the owner of its counterpart
+    beside `source` (which ends in `rel` too), so that the monitoring
+    server can still create files in a host directory only OLD had.
+    """
+    out_dir, source_dir = os.path.dirname(out), os.path.dirname(source)
+    missing = []
+    for _ in os.path.dirname(rel).split(os.sep):
+        if os.path.isdir(out_dir):
+            break
+        missing.append((out_dir, source_dir))
+        out_dir, source_dir = (
+            os.path.dirname(out_dir), os.path.dirname(source_dir))
+    else:
+        os.makedirs(out_dir, exist_ok=True)  # OUTDIR itself
+    for out_dir, source_dir in reversed(missing):
+        try:
+            os.mkdir(out_dir)
+        except FileExistsError:
+            continue  # another job made it
+        st = os.stat(source_dir)
+        fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fchmod(fd, stat.S_IMODE(st.st_mode))
+            gocept.rrdmerge.atomic.give_owner(fd, st, out_dir, required=False)
+        finally:
+            os.close(fd)
 
 
 def _one(task):
     """Handle one relative path; never raises for a bad file."""
     rel, new, old, out, dry_run, options = task
     try:
+        if not dry_run:
+            _make_directories(out, new or old, rel)
         if new and old:
-            if not dry_run:
-                os.makedirs(os.path.dirname(out), exist_ok=True)
             report = gocept.rrdmerge.filemerge.merge(
                 new, old, out, dry_run=dry_run, sync_directory=False,
                 **options)

@@ -249,6 +249,14 @@ class WritingTests(unittest.TestCase):
         st = os.stat(self.new)
         self.assertEqual((65534, 65534), (st.st_uid, st.st_gid))
 
+    def test_in_place_through_a_symlink_replaces_the_file_it_points_to(self):
+        ideal = gocept.rrdmerge.testing.ideal_merge(self.new, self.old)
+        link = os.path.join(self.tmp, 'link.rrd')
+        os.symlink('new.rrd', link)
+        gocept.rrdmerge.merge(link, self.old)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(ideal, gocept.rrdmerge.testing.cells(self.new))
+
     def test_out_gets_the_mode_of_new(self):
         os.chmod(self.new, 0o604)
         gocept.rrdmerge.merge(self.new, self.old, self.out)

@@ -2,6 +2,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
+import stat
 import unittest
 import unittest.mock
 
@@ -105,6 +106,26 @@ class TreeTests(unittest.TestCase):
         self.assertTrue(os.path.exists(
             os.path.join(self.newdir, 'host3/only-old.rrd')))
         self.assertEqual(old, snapshot(self.olddir))
+
+    def test_in_place_copies_keep_the_mode_of_olds_file_and_directory(self):
+        os.chmod(os.path.join(self.olddir, 'host3/only-old.rrd'), 0o640)
+        os.chmod(os.path.join(self.olddir, 'host3'), 0o2770)
+        gocept.rrdmerge.merge_tree(self.newdir, self.olddir)
+        self.assertEqual(0o640, stat.S_IMODE(os.stat(os.path.join(
+            self.newdir, 'host3/only-old.rrd')).st_mode))
+        self.assertEqual(0o2770, stat.S_IMODE(os.stat(os.path.join(
+            self.newdir, 'host3')).st_mode))
+
+    @unittest.skipUnless(os.getuid() == 0, 'only root can give files away')
+    def test_in_place_copies_keep_the_owner_of_olds_file_and_directory(self):
+        # The monitoring server's user must go on writing to them.
+        os.chown(os.path.join(self.olddir, 'host3/only-old.rrd'), 65534, 65534)
+        os.chown(os.path.join(self.olddir, 'host3'), 65533, 65533)
+        gocept.rrdmerge.merge_tree(self.newdir, self.olddir, jobs=2)
+        file_st = os.stat(os.path.join(self.newdir, 'host3/only-old.rrd'))
+        self.assertEqual((65534, 65534), (file_st.st_uid, file_st.st_gid))
+        dir_st = os.stat(os.path.join(self.newdir, 'host3'))
+        self.assertEqual((65533, 65533), (dir_st.st_uid, dir_st.st_gid))
 
     def test_corrupt_file_is_reported_and_the_rest_merged(self):
         broken = os.path.join(self.olddir, 'host1/disk.rrd')
