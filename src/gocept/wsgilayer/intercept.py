@@ -11,8 +11,14 @@ original `connect` for any other host. `urllib.request` is covered by the
 
 The patch is process-wide, so several layers share it: it is installed
 with the first host and removed with the last.
+
+A proxy named in the environment (``http_proxy``) would otherwise get the
+requests for an intercepted host: the connection would go to the proxy,
+not to the host. So intercepted hosts are added to ``no_proxy`` (and
+``NO_PROXY``), which requests and urllib read on every request.
 """
 import http.client
+import os
 import threading
 
 import wsgi_intercept
@@ -22,6 +28,7 @@ PORT = 80
 _lock = threading.Lock()
 _apps = {}  # (host, port) -> WSGI app
 _originals = {}  # what install() replaced, to put it back
+NO_PROXY_VARIABLES = ('no_proxy', 'NO_PROXY')
 
 
 class _FakeSocket(wsgi_intercept.wsgi_fake_socket):
@@ -63,6 +70,8 @@ def _urllib3_connection_class():
 
 
 def _install():
+    _originals['environ'] = {
+        name: os.environ.get(name) for name in NO_PROXY_VARIABLES}
     _originals['http.client'] = http.client.HTTPConnection
     http.client.HTTPConnection = _HTTPConnection
     connection_class = _urllib3_connection_class()
@@ -74,6 +83,11 @@ def _install():
 
 
 def _uninstall():
+    for name, value in _originals.pop('environ').items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     http.client.HTTPConnection = _originals.pop('http.client')
     if 'urllib3' in _originals:
         import urllib3.connectionpool
@@ -91,6 +105,7 @@ def add(host, app):
         if not _apps:
             _install()
         _apps[(host, PORT)] = app
+        _update_no_proxy()
 
 
 def remove(host):
@@ -99,6 +114,15 @@ def remove(host):
         _apps.pop((host, PORT), None)
         if not _apps and _originals:
             _uninstall()
+        elif _apps:
+            _update_no_proxy()
+
+
+def _update_no_proxy():
+    """Let proxies of the environment bypass every intercepted host."""
+    hosts = sorted(host for host, _ in _apps)
+    for name, original in _originals['environ'].items():
+        os.environ[name] = ','.join(([original] if original else []) + hosts)
 
 
 def is_intercepted(host):

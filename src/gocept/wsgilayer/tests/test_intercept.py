@@ -15,6 +15,7 @@ import requests
 
 import gocept.httplayer
 import gocept.wsgilayer
+import gocept.wsgilayer.intercept
 import gocept.wsgilayer.tests.app
 from gocept.wsgilayer.tests import layers
 from gocept.wsgilayer.tests.helpers import run_python
@@ -107,6 +108,21 @@ class InterceptTest(unittest.TestCase):
                 requests.get('http://elsewhere.test/', timeout=5)
         self.assertIn('elsewhere.test', repr(attempts))
 
+    def test_proxy_of_the_environment_is_bypassed(self):
+        proxy = {name: 'http://proxy.invalid:3128'
+                 for name in ('http_proxy', 'HTTP_PROXY')}
+        with unittest.mock.patch.dict(os.environ, proxy), \
+                no_sockets() as attempts:
+            response = requests.get(self.url + '/', timeout=5)
+            # A new opener: urllib's default one read the environment
+            # before the proxy was set.
+            with urllib.request.build_opener().open(
+                    self.url + '/', timeout=5) as r:
+                body = r.read().decode('utf-8')
+        self.assertIn('Hello from Alpha', response.text)
+        self.assertIn('Hello from Alpha', body)
+        self.assertEqual([], attempts)
+
     def test_tearDown_removes_the_interception(self):
         layer = make_layer('Intercept:TornDown')
         layer.setUp()
@@ -138,6 +154,32 @@ TLS_SERVER = gocept.httplayer.HTTPServerLayer(
 ALPHA_AND_TLS_SERVER = plone.testing.Layer(
     bases=(layers.ALPHA, TLS_SERVER), name='Intercept:AlphaAndTLSServer',
     module=__name__)
+
+
+class NoProxyTest(unittest.TestCase):
+
+    def test_intercepted_hosts_are_in_no_proxy_until_removed(self):
+        before = {name: os.environ.get(name)
+                  for name in ('no_proxy', 'NO_PROXY')}
+        gocept.wsgilayer.intercept.add('no-proxy.test', object())
+        try:
+            for name in before:
+                self.assertIn('no-proxy.test', os.environ[name].split(','))
+        finally:
+            gocept.wsgilayer.intercept.remove('no-proxy.test')
+        self.assertEqual(before, {name: os.environ.get(name)
+                                  for name in ('no_proxy', 'NO_PROXY')})
+
+    def test_no_proxy_of_the_environment_is_kept(self):
+        with unittest.mock.patch.dict(
+                os.environ, {'no_proxy': 'corp.example'}):
+            gocept.wsgilayer.intercept.add('kept.test', object())
+            try:
+                self.assertEqual(
+                    'corp.example', os.environ['no_proxy'].split(',')[0])
+            finally:
+                gocept.wsgilayer.intercept.remove('kept.test')
+            self.assertEqual('corp.example', os.environ['no_proxy'])
 
 
 class InterceptAndHTTPSTest(unittest.TestCase):
