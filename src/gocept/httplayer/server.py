@@ -159,6 +159,17 @@ class Server:
             raise
 
     def _bind(self):
+        try:
+            listener = self._listen()
+        except OSError as error:
+            # The bare "Address already in use" does not say which.
+            raise type(error)(
+                error.errno, f'Cannot listen on {self.address}:'
+                f' {error.strerror or error}') from error
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+
+    def _listen(self):
         # getaddrinfo resolves the name forwards only; HTTPServer.server_bind
         # would also call getfqdn(), a reverse lookup that can take seconds.
         family, type_, proto, _, sockaddr = socket.getaddrinfo(
@@ -175,8 +186,7 @@ class Server:
         except BaseException:
             listener.close()
             raise
-        self._listener = listener
-        self.port = listener.getsockname()[1]
+        return listener
 
     def _accept_loop(self):
         while not self.stopping.is_set():

@@ -156,6 +156,23 @@ class ServerTests(unittest.TestCase):
         self.assertEqual(before, open_fds())
         self.assertEqual(1, len(connection_threads()))  # the first server's
 
+    def test_address_in_use_error_names_the_address(self):
+        self.server.start()
+        taken = gocept.httplayer.server.Server(
+            Handler, port=self.server.port)
+        with self.assertRaisesRegex(
+                OSError, f'Cannot listen on 127.0.0.1:{self.server.port}:'
+                         ' .*already in use') as caught:
+            taken.start()
+        self.assertEqual(98, caught.exception.errno)  # EADDRINUSE
+
+    def test_unknown_host_error_names_the_host(self):
+        server = gocept.httplayer.server.Server(
+            Handler, host='no-such-host.invalid')
+        with self.assertRaisesRegex(
+                socket.gaierror, 'Cannot listen on no-such-host.invalid:0'):
+            server.start()
+
     def test_serves_ipv6_loopback(self):
         server = gocept.httplayer.server.Server(Handler, host='::1')
         server.start()
