@@ -30,12 +30,7 @@ class FakeServer:
 
     def __init__(self, host='127.0.0.1', port=0, ssl_context=None,
                  handler=None, no_match_status=500):
-        if handler is not None and not (
-                isinstance(handler, type)
-                and issubclass(handler, http.server.BaseHTTPRequestHandler)):
-            raise ValueError(
-                f'The `handler` argument must be a subclass of'
-                f' http.server.BaseHTTPRequestHandler, got {handler!r}.')
+        validate_handler(handler)
         if (not isinstance(no_match_status, int)
                 or not 100 <= no_match_status <= 599):
             raise ValueError(
@@ -51,6 +46,7 @@ class FakeServer:
         self.requests = []
         self._unexpected = []  # (request, text)
         self._handler_errors = []  # (text, exception)
+        self._reported_stubs = set()  # unmet stubs check() raised for
 
     @property
     def host(self):
@@ -97,6 +93,7 @@ class FakeServer:
             self.requests = []
             self._unexpected = []
             self._handler_errors = []
+            self._reported_stubs = set()
             self.server.errors.clear()
 
     def wait_for(self, count=1, timeout=5.0):
@@ -128,12 +125,11 @@ class FakeServer:
                 (f'{type(e).__name__}: {e}', e) for e in self.server.errors]
             unexpected = self._unexpected
             unmet = [stub for stub in self.stubs
-                     if stub.unmet and not getattr(stub, '_reported', False)]
+                     if stub.unmet and stub not in self._reported_stubs]
             self._handler_errors = []
             self.server.errors.clear()
             self._unexpected = []
-            for stub in unmet:
-                stub._reported = True
+            self._reported_stubs.update(unmet)
         parts = []
         if handler_errors:
             parts.append(f'{len(handler_errors)} handler error(s)' + _listing(
@@ -189,6 +185,16 @@ class FakeServer:
             self._handler_errors.append(
                 (f'{request.method} {request.target} (stub {stub}): {text}',
                  error))
+
+
+def validate_handler(handler):
+    """Raise ValueError unless `handler` is None or a request handler."""
+    if handler is not None and not (
+            isinstance(handler, type)
+            and issubclass(handler, http.server.BaseHTTPRequestHandler)):
+        raise ValueError(
+            f'The `handler` argument must be a subclass of'
+            f' http.server.BaseHTTPRequestHandler, got {handler!r}.')
 
 
 class FakeRequestHandler(http.server.BaseHTTPRequestHandler):

@@ -61,15 +61,8 @@ class HTTPServerLayer(plone.testing.Layer):
             raise ValueError(
                 f'The `port` argument must be an int in 0..65535, got'
                 f' {self.port!r}.')
-        self._validate_handler()
-
-    def _validate_handler(self):
-        if self.handler is not None and not (
-                isinstance(self.handler, type) and issubclass(
-                    self.handler, http.server.BaseHTTPRequestHandler)):
-            raise ValueError(
-                f'The `handler` argument must be a subclass of'
-                f' http.server.BaseHTTPRequestHandler, got {self.handler!r}.')
+        # Here already, so a wrong handler fails at import, not in setUp.
+        gocept.httplayer.fake.validate_handler(self.handler)
 
     def setUp(self):
         self._tempdir = None
@@ -213,9 +206,6 @@ class StaticFilesLayer(HTTPServerLayer):
                 f' directory, got {self.documentroot!r}.')
         super().__init__(bases=bases, name=name, module=module, host=host,
                          port=port, tls=tls, check=check)
-
-    def _validate_handler(self):
-        pass  # the handler is always ours
 
     def setUp(self):
         self._own_root = None

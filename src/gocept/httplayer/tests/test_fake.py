@@ -69,6 +69,12 @@ class FakeServerTests(unittest.TestCase):
                 'DELETE /items/1 times=2: got 1 request'):
             self.server.check()
 
+    def test_check_reports_an_unmet_stub_only_once(self):
+        self.server.expect('DELETE', '/items/1', times=2)
+        with self.assertRaises(gocept.httplayer.UnmetExpectations):
+            self.server.check()
+        self.server.check()
+
     def test_permanent_stub_is_never_unmet(self):
         self.server.expect('GET', '/any')
         self.server.check()
