@@ -115,6 +115,43 @@ class MergeTests(unittest.TestCase):
                                                 archive.pdp_per_row, ds))
 
 
+class RingTests(unittest.TestCase):
+    """Rows are matched by time when the rings differ in size and order."""
+
+    layer = gocept.rrdmerge.testing.RRD_LAYER
+
+    def test_rras_with_other_row_counts_and_order_match_by_time(self):
+        make = gocept.rrdmerge.testing
+        tmp = self.layer['rrd_tmpdir']
+        new = os.path.join(tmp, 'new.rrd')
+        old = os.path.join(tmp, 'old.rrd')
+        out = os.path.join(tmp, 'out.rrd')
+        start = 1700000000 - 1700000000 % 3600 + 7 * 60
+        make.create(old, start, data_sources=('b', 'a'), archives=(
+            'RRA:MIN:0.5:30:17', 'RRA:LAST:0.5:3:97',
+            'RRA:AVERAGE:0.5:1:211', 'RRA:MAX:0.5:7:9'))
+        # 1500 minutes: OLD's rings have wrapped around many times. In
+        # every ring of both files the newest row is not the last one.
+        make.update(old, [(start + 60 * i, (i % 13 - 6.5, i / 7))
+                          for i in range(1, 1500)])
+        new_start = start + 1513 * 60
+        make.create(new, new_start, data_sources=('a', 'b'), archives=(
+            'RRA:AVERAGE:0.5:1:353', 'RRA:MAX:0.5:7:23',
+            'RRA:LAST:0.5:3:61', 'RRA:MIN:0.5:30:11'))
+        make.update(new, [(new_start + 60 * i, (-i, i % 5 or None))
+                          for i in range(1, 120)])
+
+        report = gocept.rrdmerge.merge(new, old, out)
+
+        # rrdtool agrees with our reader on every row's time...
+        for path in (new, old, out):
+            self.assertEqual([], make.fetch_disagreements(path), path)
+        # ...and the merge is the ideal one, filled in every RRA.
+        self.assertEqual(make.ideal_merge(new, old), make.cells(out))
+        for archive in report.archives:
+            self.assertGreater(sum(archive.filled.values()), 0, archive)
+
+
 class SidesTests(unittest.TestCase):
     """Rule 3: what only one side has is reported and left alone."""
 
