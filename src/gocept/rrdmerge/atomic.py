@@ -159,6 +159,9 @@ def locked(path):
                     raise gocept.rrdmerge.errors.TargetBusy(
                         f'{path}: locked by another process (rrdtool'
                         ' update?); try again') from None
+                # No blocking wait: Linux has no fcntl lock with a
+                # timeout, and bounding F_SETLKW with SIGALRM would take
+                # over the caller's signal handler (main thread only).
                 # rrdtool holds its lock for milliseconds: poll briefly.
                 time.sleep(0.01)
         yield fd

@@ -3,6 +3,8 @@ import os
 import shutil
 import stat
 import subprocess
+import time
+import types
 import unittest
 import unittest.mock
 
@@ -320,7 +322,9 @@ class WritingTests(unittest.TestCase):
         self.assertFalse(again.written)
         self.assertEqual(mtime, os.stat(self.new).st_mtime_ns)
 
-    def test_new_locked_by_a_writer_raises_target_busy(self):
+    def lock_new(self):
+        """A process that holds a write lock on NEW until its stdin closes.
+        """
         holder = subprocess.Popen(
             ['python3', '-c', (
                 'import fcntl, sys\n'
@@ -333,10 +337,34 @@ class WritingTests(unittest.TestCase):
         self.addCleanup(holder.stdout.close)
         self.addCleanup(holder.stdin.close)
         self.assertEqual('locked\n', holder.stdout.readline())
+        return holder
+
+    def test_new_locked_by_a_writer_raises_target_busy(self):
+        self.lock_new()
         with unittest.mock.patch('gocept.rrdmerge.atomic.LOCK_TIMEOUT', 0):
             with self.assertRaisesRegex(
                     gocept.rrdmerge.TargetBusy, 'locked by another process'):
                 gocept.rrdmerge.merge(self.new, self.old)
+
+    def test_merge_waits_for_a_writer_that_lets_go(self):
+        ideal = gocept.rrdmerge.testing.ideal_merge(self.new, self.old)
+        holder = self.lock_new()
+        polls = []
+
+        def release(seconds):
+            # Called while the merge polls the lock: let it go now.
+            polls.append(seconds)
+            if len(polls) == 1:
+                holder.stdin.close()
+                holder.wait(timeout=60)
+
+        clock = types.SimpleNamespace(monotonic=time.monotonic, sleep=release)
+        with unittest.mock.patch('gocept.rrdmerge.atomic.LOCK_TIMEOUT', 60):
+            with unittest.mock.patch('gocept.rrdmerge.atomic.time', clock):
+                report = gocept.rrdmerge.merge(self.new, self.old)
+        self.assertEqual(1, len(polls))
+        self.assertTrue(report.written)
+        self.assertEqual(ideal, gocept.rrdmerge.testing.cells(self.new))
 
     def test_failed_write_leaves_target_and_no_temp_file(self):
         before = digest(self.new)
