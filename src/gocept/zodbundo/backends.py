@@ -262,11 +262,13 @@ class ZEOBackend(UndoLogBackend):
     """ZEO: undo ids go to the server's storage untouched (`undoa`)."""
 
 
-def object_history(storage, oid, until_tid=None, progress=None):
+def object_history(storage, oid, until_tid=None, progress=None,
+                   name=None):
     """TransactionInfo of every change of `oid`, newest first, in pages.
 
     `storage.history(oid, size)` has no offset, so each page asks for more
     and skips what it already returned (ZEO has no `filter` argument).
+    `name` names the storage in errors (`storage` may be an MVCC adapter).
     """
     size = 16
     done = 0
@@ -277,7 +279,7 @@ def object_history(storage, oid, until_tid=None, progress=None):
             raise gocept.zodbundo.errors.BadId(
                 'Unknown oid {}: no such object in {}.'.format(
                     gocept.zodbundo.ids.hexid(oid),
-                    storage_name(storage))) from None
+                    name or storage_name(storage))) from None
         for entry in entries[done:]:
             entry = dict(entry)
             tid = entry.pop('tid')

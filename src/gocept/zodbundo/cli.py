@@ -303,20 +303,13 @@ def run(args, db, output):
 
 
 def _revert_dry_run(tool, args):
-    oid = gocept.zodbundo.ids.parse_oid(args.oid)
-    before = gocept.zodbundo.ids.parse_tid(args.before)
-    tool.backend.locate(before)
-    states = tool.history(oid, size=None)
-    older = [i for i in states if i.tid < before]
-    if not older:
-        raise gocept.zodbundo.errors.Refused(
-            'Cannot revert {}: it did not exist before {}; undo the'
-            ' transaction that created it instead.'.format(
-                gocept.zodbundo.ids.hexid(oid),
-                gocept.zodbundo.ids.hexid(before)))
+    # The same checks as the real revert, so the dry run refuses alike.
+    state = tool._check_revert(args.oid, args.before)
     return ('Would restore {} to its state of {} (dry run: nothing'
             ' written; add --commit).'.format(
-                gocept.zodbundo.ids.hexid(oid), older[0].tid_hex))
+                gocept.zodbundo.ids.hexid(
+                    gocept.zodbundo.ids.parse_oid(args.oid)),
+                gocept.zodbundo.ids.hexid(state)))
 
 
 def main(argv=None, stdout=None, stderr=None):

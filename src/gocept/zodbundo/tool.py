@@ -69,11 +69,11 @@ class UndoTool:
     def history(self, oid, size=20):
         """[TransactionInfo] that changed `oid`, newest first."""
         oid = gocept.zodbundo.ids.parse_oid(oid)
-        self.backend  # refuse storages that cannot undo
+        backend = self.backend  # refuse storages that cannot undo
         result = []
         with self._reader() as reader:
             for info in gocept.zodbundo.backends.object_history(
-                    reader, oid, progress=self.progress):
+                    reader, oid, progress=self.progress, name=backend.name):
                 result.append(info)
                 if size is not None and len(result) >= size:
                     break
@@ -140,7 +140,8 @@ class UndoTool:
     def _oid_log(self, oid, until_tid, since_tid):
         with self._reader() as reader:
             for info in gocept.zodbundo.backends.object_history(
-                    reader, oid, until_tid, self.progress):
+                    reader, oid, until_tid, self.progress,
+                    self.backend.name):
                 if since_tid is not None and info.tid < since_tid:
                     return
                 yield info
@@ -350,8 +351,7 @@ class UndoTool:
         """
         oid = gocept.zodbundo.ids.parse_oid(oid)
         before = gocept.zodbundo.ids.parse_tid(before)
-        backend = self.backend
-        backend.locate(before, self.progress)
+        self.backend.locate(before, self.progress)
         oid_hex = gocept.zodbundo.ids.hexid(oid)
         before_hex = gocept.zodbundo.ids.hexid(before)
         if note is None:
@@ -360,31 +360,9 @@ class UndoTool:
         meta = ZODB.Connection.TransactionMetaData(
             user=user or '', description=note,
             extension={'revert_of': {'oid': oid_hex, 'before': before_hex}})
-        instance = self.db._mvcc_storage.new_instance()
         finished = []
-        try:
-            instance.poll_invalidations()
-            try:
-                current, serial = instance.load(oid)
-            except ZODB.POSException.POSKeyError:
-                raise gocept.zodbundo.errors.BadId(
-                    'Unknown oid {}: no such object in {}.'.format(
-                        oid_hex, backend.name)) from None
-            old = self._loader(instance, 'loadBefore')(oid, before)
-            if not old or not old[0]:
-                raise gocept.zodbundo.errors.Refused(
-                    'Cannot revert {}: it did not exist before {}; undo'
-                    ' the transaction that created it instead.'.format(
-                        oid_hex, before_hex))
-            if ZODB.blob.is_blob_record(old[0]):
-                raise gocept.zodbundo.errors.Refused(
-                    'Cannot revert {}: it is a blob, whose data lives'
-                    ' outside the record; undo the transaction'
-                    ' instead.'.format(oid_hex))
-            if old[0] == current:
-                raise gocept.zodbundo.errors.Refused(
-                    'Nothing to revert: {} is already as it was before'
-                    ' {}.'.format(oid_hex, before_hex))
+        with self._reader() as instance:
+            serial, old = self._revert_source(instance, oid, before)
             instance.tpc_begin(meta)
             try:
                 instance.store(oid, serial, old[0], '', meta)
@@ -393,13 +371,52 @@ class UndoTool:
             except BaseException:
                 instance.tpc_abort(meta)
                 raise
-        finally:
-            instance.release()
         new_tid = finished[0]
         return gocept.zodbundo.info.TransactionInfo(
             tid=new_tid, time=gocept.zodbundo.ids.tid_time(new_tid),
             user=user or '', description=note, size=None,
             extension=dict(meta.extension))
+
+    def _check_revert(self, oid, before):
+        """Run `revert`'s checks without writing (the command's dry run).
+
+        Returns the tid of the state `revert` would restore.
+        """
+        oid = gocept.zodbundo.ids.parse_oid(oid)
+        before = gocept.zodbundo.ids.parse_tid(before)
+        self.backend.locate(before, self.progress)
+        with self._reader() as instance:
+            return self._revert_source(instance, oid, before)[1][1]
+
+    def _revert_source(self, instance, oid, before):
+        """(serial of the current state, `loadBefore` result) for `revert`.
+
+        BadId or Refused where reverting is impossible or changes nothing.
+        """
+        oid_hex = gocept.zodbundo.ids.hexid(oid)
+        before_hex = gocept.zodbundo.ids.hexid(before)
+        try:
+            current, serial = instance.load(oid)
+        except ZODB.POSException.POSKeyError:
+            raise gocept.zodbundo.errors.BadId(
+                'Unknown oid {}: no such object in {}.'.format(
+                    oid_hex, self.backend.name)) from None
+        old = self._loader(instance, 'loadBefore')(oid, before)
+        if not old or not old[0]:
+            raise gocept.zodbundo.errors.Refused(
+                'Cannot revert {}: it did not exist before {}; undo'
+                ' the transaction that created it instead.'.format(
+                    oid_hex, before_hex))
+        if ZODB.blob.is_blob_record(old[0]):
+            raise gocept.zodbundo.errors.Refused(
+                'Cannot revert {}: it is a blob, whose data lives'
+                ' outside the record; undo the transaction'
+                ' instead.'.format(oid_hex))
+        if old[0] == current:
+            raise gocept.zodbundo.errors.Refused(
+                'Nothing to revert: {} is already as it was before'
+                ' {}.'.format(oid_hex, before_hex))
+        return serial, old
 
 
 def _finish(instance, meta, finished):

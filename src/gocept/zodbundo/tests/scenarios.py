@@ -319,6 +319,19 @@ class UndoScenarios:
             self.tool.history('0x7fffffff')
         self.assertIn('Unknown oid 000000007fffffff', str(caught.exception))
 
+    def test_unknown_oid_error_names_the_storage(self):
+        x = self.make_objects('a')
+        calls = [lambda: self.tool.history('0x7fffffff'),
+                 lambda: self.tool.log(oid='0x7fffffff'),
+                 lambda: self.tool.revert('0x7fffffff', before=x)]
+        for call in calls:
+            with self.assertRaises(gocept.zodbundo.BadId) as caught:
+                call()
+            message = str(caught.exception)
+            # The storage the user opened, not ZODB's MVCC adapter.
+            self.assertIn(self.tool.backend.name, message)
+            self.assertNotIn('MVCCAdapter', message)
+
     def test_packed_tid_is_refused(self):
         self.make_objects('a')
         old = self.set_values('B', 'a')

@@ -151,6 +151,18 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         self.assertEqual(0, code, err)
         self.assertEqual(['A', 'B'], self.values())
 
+    def test_revert_dry_run_refuses_what_commit_refuses(self):
+        code, out, err = run('--file', self.path, 'revert', self.oid_a,
+                             '--before', self.x, '--commit')
+        self.assertEqual(0, code, err)
+        # Reverting once more would change nothing: both refuse alike.
+        for commit in ((), ('--commit',)):
+            code, out, err = run('--file', self.path, 'revert', self.oid_a,
+                                 '--before', self.x, *commit)
+            self.assertEqual(1, code, out)
+            self.assertIn('Nothing to revert', err)
+            self.assertEqual('', out)
+
     def test_revert_of_object_created_later_is_refused(self):
         code, out, err = run('--file', self.path, 'revert', self.oid_a,
                              '--before', '0x0000000000000001')
