@@ -326,6 +326,10 @@ def main(argv=None, stdout=None, stderr=None):
         logging.basicConfig(
             level=logging.DEBUG if debug else logging.ERROR,
             format='zodb-undo: %(name)s: %(message)s')
+        if not debug:
+            # The ZEO client logs an undo conflict the server reports as an
+            # error, and the command reports it too: once is enough.
+            logging.getLogger('ZEO').setLevel(logging.CRITICAL)
     try:
         args = make_parser().parse_args(argv)
         if not args.command:

@@ -329,6 +329,19 @@ class ZEOCommandTests(unittest.TestCase):
         self.assertEqual(2, result.returncode)
         self.assertEqual(1, len(result.stderr.splitlines()), result.stderr)
 
+    def test_real_process_reports_a_conflict_over_zeo_once(self):
+        self.root['a']['value'] = 'C'
+        transaction.commit()
+        argv, env = command()
+        result = subprocess.run(
+            argv + ['--zeo', self.zeo, 'undo', self.x, '--commit'],
+            capture_output=True, text=True, timeout=120, env=env)
+        self.assertEqual(1, result.returncode, result.stderr)
+        self.assertIn('conflict', result.stdout)
+        self.assertIn('Nothing written.', result.stdout)
+        # No log line of the ZEO client repeating the server's error.
+        self.assertEqual('', result.stderr)
+
 
 class RelStorageCommandTests(unittest.TestCase):
 
