@@ -6,7 +6,6 @@ import pwd
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import plone.testing
@@ -123,6 +122,7 @@ def temp_parent():
 
 
 TEMP_PREFIX = 'gocept.zodblayer.pg.'
+BUILDING_PREFIX = 'building.'
 
 
 def die_with_parent():
@@ -153,6 +153,7 @@ class Cluster:
         self.user = user
         self.timeout = timeout
         self.process = None
+        self.cached_from = None
         self.dsn = (f'host={directory} port={PORT} user=postgres'
                     ' dbname=postgres')
 
@@ -163,6 +164,7 @@ class Cluster:
         cached = os.path.join(cache, key) if cache else None
         if cached and os.path.isdir(cached):
             copy_tree(cached, self.datadir)
+            self.cached_from = cached
             return
         self.initdb()
         if cached:
@@ -187,7 +189,8 @@ class Cluster:
         parent = os.path.dirname(cached)
         try:
             os.makedirs(parent, mode=0o700, exist_ok=True)
-            building = tempfile.mkdtemp(dir=parent, prefix='building.')
+            # Records our PID: the copy of a killed run is removed later.
+            building = _tempdir.make(BUILDING_PREFIX, parent)
         except OSError:
             return  # no cache then, but the tests still run
         try:
@@ -219,8 +222,16 @@ class Cluster:
             self.log_path, stop_signal=signal.SIGINT,
             user=self.user)
         self.process.start()
-        self.process.wait_until(self.accepts_connections, deadline,
-                                'accept connections')
+        try:
+            self.process.wait_until(self.accepts_connections, deadline,
+                                    'accept connections')
+        except _process.ServerStartError as e:
+            if self.cached_from is None:
+                raise
+            raise _process.ServerStartError(
+                f'{e}\nThe data directory is a copy of the cached'
+                f' {self.cached_from}: if that is broken, remove it (or'
+                f' set {CACHE_VARIABLE}= to use no cache).') from None
 
     def accepts_connections(self):
         import psycopg2
