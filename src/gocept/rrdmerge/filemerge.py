@@ -27,11 +27,23 @@ def check_input(path, label):
             ' (use --tree for directories)')
 
 
-def _same_file(a, b):
+def same_file(a, b):
+    """Whether `a` and `b` name the same existing file or directory."""
     try:
         return os.path.samefile(a, b)
     except FileNotFoundError:
         return False
+
+
+def check_targets(new, old, out, kind='file'):
+    """Refuse to merge OLD into itself or to overwrite the backup."""
+    if same_file(new, old):
+        raise gocept.rrdmerge.errors.Error(
+            f'NEW {new} and OLD {old} are the same {kind}')
+    if same_file(out, old):
+        raise gocept.rrdmerge.errors.Error(
+            f'output {out} is OLD: refusing to overwrite the backup;'
+            f' write to NEW (leave out -o) or to another {kind}')
 
 
 def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
@@ -62,6 +74,7 @@ def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
     if os.path.isdir(out):
         raise gocept.rrdmerge.errors.NotAnRRD(
             f'OUT {out}: is a directory; name the file to write')
+    check_targets(new, old, out)
     out_directory = os.path.dirname(os.path.abspath(out))
     if not dry_run and not os.path.isdir(out_directory):
         raise gocept.rrdmerge.errors.InputNotFound(
@@ -90,7 +103,7 @@ def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
 
 def _merge_binary(program, new, old, out, dry_run, verify_always,
                   sync_directory, report):
-    in_place = _same_file(new, out)
+    in_place = same_file(new, out)
     # The lock keeps `rrdtool update` from changing NEW between our read
     # and the rename (it would lose that update).
     with gocept.rrdmerge.atomic.locked(new) as fd:

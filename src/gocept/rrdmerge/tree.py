@@ -121,6 +121,8 @@ def merge_tree(newdir, olddir, out=None, jobs=1, dry_run=False, *,
             raise gocept.rrdmerge.errors.InputNotFound(
                 f'{label} {path}: no such directory')
     outdir = newdir if out is None else os.fspath(out)
+    gocept.rrdmerge.filemerge.check_targets(
+        newdir, olddir, outdir, 'directory')
     report = gocept.rrdmerge.report.TreeReport(
         new=newdir, old=olddir, out=outdir, dry_run=dry_run)
     if not dry_run and os.path.isdir(outdir):

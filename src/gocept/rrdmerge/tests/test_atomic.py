@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import unittest
 
 import gocept.rrdmerge
@@ -105,7 +106,9 @@ class KillTests(unittest.TestCase):
         report = gocept.rrdmerge.merge(self.new, self.old)
         self.assertTrue(report.written)
         self.assertEqual(self.merged, digest(self.new))
-        tree = gocept.rrdmerge.merge_tree(self.tmp, self.tmp)
+        empty = tempfile.mkdtemp()
+        self.addCleanup(os.rmdir, empty)
+        tree = gocept.rrdmerge.merge_tree(self.tmp, empty)
         self.assertEqual([os.path.join(self.tmp, stale)],
                          tree.removed_temp_files)
         self.assertEqual([], self.temp_files())

@@ -296,6 +296,18 @@ class WritingTests(unittest.TestCase):
         self.assertTrue(os.path.islink(link))
         self.assertEqual(ideal, gocept.rrdmerge.testing.cells(self.new))
 
+    def test_old_as_out_is_refused_and_left_alone(self):
+        before = digest(self.old)
+        with self.assertRaisesRegex(
+                gocept.rrdmerge.Error, r'old.rrd is OLD: refusing'):
+            gocept.rrdmerge.merge(self.new, self.old, self.old)
+        self.assertEqual(before, digest(self.old))
+
+    def test_new_and_old_the_same_file_is_refused(self):
+        with self.assertRaisesRegex(
+                gocept.rrdmerge.Error, 'are the same file'):
+            gocept.rrdmerge.merge(self.old, self.old)
+
     def test_out_gets_the_mode_of_new(self):
         os.chmod(self.new, 0o604)
         gocept.rrdmerge.merge(self.new, self.old, self.out)

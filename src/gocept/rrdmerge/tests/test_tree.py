@@ -203,6 +203,14 @@ class TreeTests(unittest.TestCase):
         self.assertEqual([1, 2, 3, 4], [done for done, _, _ in calls])
         self.assertEqual({4}, {total for _, total, _ in calls})
 
+    def test_olddir_as_output_is_refused_and_left_alone(self):
+        before = snapshot(self.olddir)
+        with self.assertRaisesRegex(
+                gocept.rrdmerge.Error, 'is OLD: refusing to overwrite'):
+            gocept.rrdmerge.merge_tree(
+                self.newdir, self.olddir, self.olddir + '/')
+        self.assertEqual(before, snapshot(self.olddir))
+
     def test_missing_directory_raises_input_not_found(self):
         with self.assertRaisesRegex(
                 gocept.rrdmerge.InputNotFound, 'OLDDIR .*: no such'):
