@@ -13,6 +13,16 @@ import gocept.rrdmerge.testing
 import gocept.rrdmerge.tests.test_tree
 
 
+# The console script, run with the test's path.
+SCRIPT = [sys.executable, '-c',
+          'import sys, gocept.rrdmerge.cli;'
+          ' sys.exit(gocept.rrdmerge.cli.main())']
+
+
+def script_environment():
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+
+
 class TTY(io.StringIO):
 
     def isatty(self):
@@ -198,14 +208,11 @@ class ScriptTests(unittest.TestCase):
         newdir, olddir = gocept.rrdmerge.tests.test_tree.make_trees(tmp)
         controller, terminal = pty.openpty()
         try:
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
             child = subprocess.Popen(
-                [sys.executable, '-c',
-                 'import sys, gocept.rrdmerge.cli;'
-                 ' sys.exit(gocept.rrdmerge.cli.main())',
-                 '--tree', newdir, olddir, '-o', os.path.join(tmp, 'out'),
-                 '--quiet'],
-                stdout=subprocess.PIPE, stderr=terminal, env=env)
+                SCRIPT + ['--tree', newdir, olddir,
+                          '-o', os.path.join(tmp, 'out'), '--quiet'],
+                stdout=subprocess.PIPE, stderr=terminal,
+                env=script_environment())
             os.close(terminal)
             terminal = None
             seen = b''
@@ -226,13 +233,10 @@ class ScriptTests(unittest.TestCase):
         self.assertIn(b'] 4/4 ', seen)
         self.assertIn(b'4 files: 2 merged', stdout)
 
-    def run_script(self, *args):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    def run_script(self, *args, stdout=subprocess.PIPE):
         return subprocess.run(
-            [sys.executable, '-c',
-             'import sys, gocept.rrdmerge.cli;'
-             ' sys.exit(gocept.rrdmerge.cli.main())'] + list(args),
-            capture_output=True, text=True, env=env)
+            SCRIPT + list(args), stdout=stdout, stderr=subprocess.PIPE,
+            text=True, env=script_environment(), timeout=60)
 
     def test_exit_code_0_after_a_merge(self):
         tmp = self.layer['rrd_tmpdir']
@@ -249,14 +253,8 @@ class ScriptTests(unittest.TestCase):
         reader, writer = os.pipe()
         os.close(reader)  # every write to the pipe fails now
         try:
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-            result = subprocess.run(
-                [sys.executable, '-c',
-                 'import sys, gocept.rrdmerge.cli;'
-                 ' sys.exit(gocept.rrdmerge.cli.main())',
-                 new, old, '-o', out, '--json'],
-                stdout=writer, stderr=subprocess.PIPE, text=True, env=env,
-                timeout=60)
+            result = self.run_script(
+                new, old, '-o', out, '--json', stdout=writer)
         finally:
             os.close(writer)
         self.assertEqual('', result.stderr)
