@@ -271,7 +271,7 @@ def object_history(storage, oid, until_tid=None, progress=None,
     `name` names the storage in errors (`storage` may be an MVCC adapter).
     """
     size = 16
-    done = 0
+    oldest = None
     while True:
         try:
             entries = storage.history(oid, size=size)
@@ -280,9 +280,14 @@ def object_history(storage, oid, until_tid=None, progress=None,
                 'Unknown oid {}: no such object in {}.'.format(
                     gocept.zodbundo.ids.hexid(oid),
                     name or storage_name(storage))) from None
-        for entry in entries[done:]:
+        for entry in entries:
             entry = dict(entry)
             tid = entry.pop('tid')
+            # Skip what an earlier page returned, also when a commit in
+            # between shifted the entries.
+            if oldest is not None and tid >= oldest:
+                continue
+            oldest = tid
             if until_tid is not None and tid > until_tid:
                 continue
             for key in ('time', 'version', 'rs_tid_int', 'rs_oid_int'):
@@ -294,9 +299,8 @@ def object_history(storage, oid, until_tid=None, progress=None,
                 size=entry.pop('size', None), extension=entry)
         if len(entries) < size:
             return
-        done = len(entries)
         if progress is not None:
-            progress(done)
+            progress(len(entries))
         size *= 4
 
 
