@@ -96,8 +96,11 @@ def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
             report.notes.append(f'binary layout not verified: {e}')
     report.method = 'text'
     report.notes.append(gocept.rrdmerge.report.TEXT_NOTE)
-    gocept.rrdmerge.textmerge.merge(
-        program, new, old, out, dry_run, sync_directory, report)
+    # Locked like the binary route: an update between the dump and the
+    # rename would be lost.
+    with gocept.rrdmerge.atomic.locked(new):
+        gocept.rrdmerge.textmerge.merge(
+            program, new, old, out, dry_run, sync_directory, report)
     return report
 
 

@@ -358,6 +358,14 @@ class WritingTests(unittest.TestCase):
                     gocept.rrdmerge.TargetBusy, 'locked by another process'):
                 gocept.rrdmerge.merge(self.new, self.old)
 
+    def test_text_route_also_raises_target_busy_for_a_locked_new(self):
+        self.lock_new()
+        before = digest(self.new)
+        with unittest.mock.patch('gocept.rrdmerge.atomic.LOCK_TIMEOUT', 0):
+            with self.assertRaises(gocept.rrdmerge.TargetBusy):
+                gocept.rrdmerge.merge(self.new, self.old, method='text')
+        self.assertEqual(before, digest(self.new))
+
     def test_merge_waits_for_a_writer_that_lets_go(self):
         ideal = gocept.rrdmerge.testing.ideal_merge(self.new, self.old)
         holder = self.lock_new()
