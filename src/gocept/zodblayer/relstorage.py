@@ -154,11 +154,16 @@ class RelStorageLayer(_layer.ZODBLayer):
         # CREATE DATABASE ... TEMPLATE needs the template without sessions:
         # close the layer's database while copying it.
         self._layer_database.db.close()
-        if self._snapshot is None:
-            self._snapshot = f'{self._dbname}_snapshot'
-        self._server.drop(self._snapshot)
-        self._server.create(self._snapshot, template=self._dbname)
-        self._layer_database = self._open(self._dbname, self.tempdir)
+        try:
+            if self._snapshot is None:
+                self._snapshot = f'{self._dbname}_snapshot'
+            self._server.drop(self._snapshot)
+            self._server.create(self._snapshot, template=self._dbname)
+        finally:
+            # Also when copying failed (e.g. another session on the
+            # layer's database): the layer's database stays usable.
+            self._layer_database = self._open(self._dbname, self.tempdir)
+            self['zodbDB'] = self._layer_database.db
 
     def open_copy(self, directory):
         key = self._state_key()

@@ -1,5 +1,6 @@
 import unittest
 
+import psycopg2
 import transaction
 
 import gocept.zodblayer
@@ -106,6 +107,28 @@ class RelStorageLifecycleTest(unittest.TestCase):
         finally:
             layer.tearDown()
         self.assertEqual(before, database_names(self.layer))
+
+    def test_failed_snapshot_leaves_the_layer_database_usable(self):
+        layer = gocept.zodblayer.RelStorageLayer(
+            name='RelStorageLayer:Busy', module=__name__, isolation='copy')
+        layer.setUp()
+        try:
+            # Another session on the layer's database (an app layer's own
+            # connection, say) keeps PostgreSQL from copying it.
+            busy = psycopg2.connect(layer['relstorage_dsn'])
+            try:
+                with self.assertRaises(psycopg2.Error) as caught:
+                    layer.testSetUp()
+                self.assertIn('accessed by other users', str(caught.exception))
+                with layer['zodbDB'].transaction() as connection:
+                    connection.root()['still'] = 'usable'
+            finally:
+                busy.close()
+            layer.testSetUp()
+            self.assertEqual('usable', layer['zodbRoot']['still'])
+            layer.testTearDown()
+        finally:
+            layer.tearDown()
 
     def test_failing_setUpZODB_drops_the_database(self):
         class Failing(gocept.zodblayer.RelStorageLayer):
