@@ -117,10 +117,17 @@ def merge_tree(newdir, olddir, out=None, jobs=1, dry_run=False, *,
     rrdtool = gocept.rrdmerge.rrdtool.find(rrdtool)
     newdir, olddir = os.fspath(newdir), os.fspath(olddir)
     for path, label in ((newdir, 'NEWDIR'), (olddir, 'OLDDIR')):
-        if not os.path.isdir(path):
+        if not os.path.exists(path):
             raise gocept.rrdmerge.errors.InputNotFound(
                 f'{label} {path}: no such directory')
+        if not os.path.isdir(path):
+            raise gocept.rrdmerge.errors.NotAnRRD(
+                f'{label} {path}: is a file, not a directory'
+                ' (leave out --tree to merge single files)')
     outdir = newdir if out is None else os.fspath(out)
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        raise gocept.rrdmerge.errors.NotAnRRD(
+            f'OUTDIR {outdir}: is a file, not a directory')
     gocept.rrdmerge.filemerge.check_targets(
         newdir, olddir, outdir, 'directory')
     report = gocept.rrdmerge.report.TreeReport(

@@ -182,6 +182,17 @@ class TreeCLITests(unittest.TestCase):
         self.assertTrue(os.path.exists(
             os.path.join(self.outdir, 'host1/load.rrd')))
 
+    def test_file_given_for_a_directory_is_one_line_exit_2(self):
+        rrd = os.path.join(self.olddir, 'host1/load.rrd')
+        code, _, err = self.run_main('--tree', self.newdir, rrd)
+        self.assertEqual(2, code)
+        CLITests.assertOneLineError(
+            self, err, 'is a file, not a directory (leave out --tree')
+        code, _, err = self.run_main(
+            '--tree', self.newdir, self.olddir, '-o', rrd)
+        self.assertEqual(2, code)
+        CLITests.assertOneLineError(self, err, f'OUTDIR {rrd}: is a file')
+
     def test_progress_bar_on_a_terminal(self):
         code, _, err = self.run_main(
             '--tree', self.newdir, self.olddir, '-o', self.outdir,
