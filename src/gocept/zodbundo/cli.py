@@ -11,6 +11,8 @@ import urllib.parse
 import ZODB
 import ZODB.FileStorage
 import zodburi
+# The package shadows its module FileStorage with the class of that name.
+from ZODB.FileStorage.FileStorage import FileStorageFormatError
 
 import gocept.zodbundo.errors
 import gocept.zodbundo.ids
@@ -167,7 +169,15 @@ def open_db(args, writing):
     if args.file:
         if not os.path.exists(args.file):
             raise UsageError('--file {}: no such file'.format(args.file))
-        storage = ZODB.FileStorage.FileStorage(args.file, read_only=read_only)
+        if os.path.isdir(args.file):
+            raise UsageError('--file {}: a directory, not a FileStorage'
+                             ' file (Data.fs)'.format(args.file))
+        try:
+            storage = ZODB.FileStorage.FileStorage(
+                args.file, read_only=read_only)
+        except FileStorageFormatError:
+            raise UsageError('--file {}: not a FileStorage file'
+                             ' (Data.fs)'.format(args.file)) from None
         return ZODB.DB(storage)
     if args.zeo:
         import ZEO.ClientStorage

@@ -203,13 +203,21 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         self.assertEqual(2, code)
         self.assertIn('Traceback', err)
 
+    def not_a_filestorage(self):
+        path = os.path.join(self.directory, 'notes.txt')
+        with open(path, 'w') as f:
+            f.write('not a FileStorage\n')
+        return path
+
     def test_usage_errors_exit_2(self):
         for argv in ([], ['log'], ['--file', self.path],
                      ['--file', self.path, '--zeo', 'x:1', 'log'],
                      ['--file', self.path, 'log', '--limit', 'many'],
                      ['--file', self.path, 'revert', '0x1'],
                      ['--file', os.path.join(self.directory, 'no.fs'),
-                      'log']):
+                      'log'],
+                     ['--file', self.directory, 'log'],
+                     ['--file', self.not_a_filestorage(), 'log']):
             code, out, err = run(*argv)
             self.assertEqual(2, code, argv)
             self.assertEqual(1, len(err.splitlines()), err)
