@@ -123,7 +123,3 @@ def _update_no_proxy():
     hosts = sorted(host for host, _ in _apps)
     for name, original in _originals['environ'].items():
         os.environ[name] = ','.join(([original] if original else []) + hosts)
-
-
-def is_intercepted(host):
-    return (host, PORT) in _apps
