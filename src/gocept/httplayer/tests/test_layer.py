@@ -467,6 +467,21 @@ class ReportingTests(unittest.TestCase):
         self.assertNotIn('Failure in test test_5', self.output)
 
 
+class ParallelReportingTests(unittest.TestCase):
+    """With -j2 each layer runs in a subprocess; reporting still works."""
+
+    def test_each_problem_fails_its_test_and_the_rest_pass(self):
+        output, returncode = run_reporting_tests(
+            'zope.testrunner', '--test-path', 'TMP', '-j2')
+        self.assertNotEqual(0, returncode)
+        self.assertIn('Running in a subprocess.', output)
+        self.assertIn('Total: 5 tests, 3 failures, 0 errors', output)
+        for name in ('test_1_unmatched_request', 'test_2_unmet_times',
+                     'test_3_handler_exception'):
+            self.assertIn(f'Failure in test {name}', output)
+        self.assertIn('TEST 4 RAN', output)
+
+
 class PytestReportingTests(unittest.TestCase):
     """Under pytest (zope.pytestlayer) problems error the test's teardown."""
 
