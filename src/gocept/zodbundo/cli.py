@@ -12,7 +12,7 @@ import ZODB
 import ZODB.FileStorage
 import zodburi
 # The package shadows its module FileStorage with the class of that name.
-from ZODB.FileStorage.FileStorage import FileStorageFormatError
+from ZODB.FileStorage.FileStorage import FILESTORAGE_MAGIC
 
 import gocept.zodbundo.errors
 import gocept.zodbundo.ids
@@ -172,12 +172,14 @@ def open_db(args, writing):
         if os.path.isdir(args.file):
             raise UsageError('--file {}: a directory, not a FileStorage'
                              ' file (Data.fs)'.format(args.file))
-        try:
-            storage = ZODB.FileStorage.FileStorage(
-                args.file, read_only=read_only)
-        except FileStorageFormatError:
+        # Checked before opening: FileStorage leaves the file open when
+        # it refuses it.
+        with open(args.file, 'rb') as f:
+            magic = f.read(len(FILESTORAGE_MAGIC))
+        if magic != FILESTORAGE_MAGIC:
             raise UsageError('--file {}: not a FileStorage file'
-                             ' (Data.fs)'.format(args.file)) from None
+                             ' (Data.fs)'.format(args.file))
+        storage = ZODB.FileStorage.FileStorage(args.file, read_only=read_only)
         return ZODB.DB(storage)
     if args.zeo:
         import ZEO.ClientStorage
