@@ -22,6 +22,7 @@ import argparse
 import errno
 import http.client
 import http.server
+import logging
 import random
 import statistics
 import threading
@@ -162,6 +163,9 @@ class PytestHTTPServer:
     name = 'pytest-httpserver'
 
     def setUp(self):
+        # Werkzeug logs every request to stderr unless told otherwise;
+        # pytest would capture that, and here it would only slow it down.
+        logging.getLogger('werkzeug').setLevel(logging.WARNING)
         self.server = pytest_httpserver.HTTPServer()
         self.server.start()
         self.server.expect_request('/').respond_with_data(BODY)
