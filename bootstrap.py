@@ -2,13 +2,18 @@
 
 Needs only python3 (3.10+). Safe to run again: an existing virtualenv with
 the pinned zc.buildout is reused and buildout only installs what changed.
+The tests also need a few Debian packages (PostgreSQL, rrdtool, Chromium):
+run as root, it installs the missing ones with apt-get; otherwise it names
+the command to run.
 
     python3 bootstrap.py            # then bin/test, bin/python, ...
-    python3 bootstrap.py --no-buildout
+    python3 bootstrap.py --no-buildout --no-system-packages
 """
 import argparse
+import glob
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import venv
@@ -16,6 +21,15 @@ import venv
 HERE = pathlib.Path(__file__).resolve().parent
 VENV = HERE / '.venv'
 PINS = ['zc.buildout==6.0.1', 'setuptools==81.0.0', 'wheel==0.48.0']
+# Debian package -> how to tell it is there. gocept.zodblayer starts
+# PostgreSQL clusters, gocept.rrdmerge runs rrdtool, the real-browser tests
+# drive Chromium.
+SYSTEM_PACKAGES = {
+    'postgresql': lambda: glob.glob('/usr/lib/postgresql/*/bin/initdb'),
+    'rrdtool': lambda: shutil.which('rrdtool'),
+    'chromium': lambda: shutil.which('chromium'),
+    'chromium-driver': lambda: shutil.which('chromedriver'),
+}
 
 
 def say(message):
@@ -28,6 +42,26 @@ def run(*command):
     if result.returncode:
         sys.exit(f'bootstrap: {command[0]} failed with exit code'
                  f' {result.returncode}; its output above says why.')
+
+
+def install_system_packages():
+    missing = [name for name, present in SYSTEM_PACKAGES.items()
+               if not present()]
+    if not missing:
+        return
+    command = ['apt-get', 'install', '-y', '-q', '--no-install-recommends',
+               *missing]
+    if os.geteuid() != 0 or not shutil.which('apt-get'):
+        say('some tests need these system packages: ' + ' '.join(missing)
+            + '; install them with: sudo apt-get update && sudo '
+            + ' '.join(command))
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+    for step in (['apt-get', 'update', '-q'], command):
+        say(' '.join(step))
+        if subprocess.run(step, env=env).returncode:
+            sys.exit(f'bootstrap: {step[0]} {step[1]} failed; its output'
+                     ' above says why (or run with --no-system-packages).')
 
 
 def installed(python):
@@ -44,9 +78,14 @@ def main(argv=None):
     parser.add_argument(
         '--no-buildout', action='store_true',
         help='only create the virtualenv and install zc.buildout')
+    parser.add_argument(
+        '--no-system-packages', action='store_true',
+        help='do not install the Debian packages the tests need')
     args = parser.parse_args(argv)
     if sys.version_info < (3, 10):
         sys.exit('bootstrap: gocept.layerkit needs Python 3.10 or newer.')
+    if not args.no_system_packages:
+        install_system_packages()
     python = VENV / 'bin' / 'python'
     if not python.exists():
         say(f'creating virtualenv {VENV.relative_to(HERE)}')
