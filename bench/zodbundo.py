@@ -233,6 +233,17 @@ def log_timer(db, tool, repeat):
     return measure
 
 
+def report_logs(report, storage, logs, limit):
+    """Print `log --limit 20` times as history grew; check they stay flat."""
+    report.line('  log --limit 20 as history grows (ours vs'
+                ' undoLog(0, -20)):')
+    for count, ours, undo_log in logs:
+        report.line('    {:>7,} transactions: ours {}  undoLog {}'
+                    .format(count, ms(ours), ms(undo_log)))
+    report.flat('{} log --limit 20, {:,} -> {:,}'.format(
+        storage, logs[0][0], logs[-1][0]), logs[0][1], logs[-1][1], limit)
+
+
 def filestorage(report, args, directory):
     size = args.fs_size
     depths = [10, 1000, size]
@@ -269,13 +280,7 @@ def filestorage(report, args, directory):
     try:
         tool = gocept.zodbundo.UndoTool(db)
         logs.append(log_timer(db, tool, args.repeat)(history.total))
-        report.line('  log --limit 20 as history grows (ours vs'
-                    ' undoLog(0, -20)):')
-        for count, ours, undo_log in logs:
-            report.line('    {:>7,} transactions: ours {}  undoLog {}'
-                        .format(count, ms(ours), ms(undo_log)))
-        report.flat('FileStorage log --limit 20, {:,} -> {:,}'.format(
-            logs[0][0], logs[-1][0]), logs[0][1], logs[-1][1], 1.5)
+        report_logs(report, 'FileStorage', logs, 1.5)
         targets = {10: 500, 1000: 100, size: 2.5}
         for depth in depths:
             measure_undo(report, db, history, depth, targets.get(depth))
@@ -380,13 +385,7 @@ def relstorage(report, args, directory):
         try:
             tool = gocept.zodbundo.UndoTool(db)
             logs.append(log_timer(db, tool, args.repeat)(history.total))
-            report.line('  log --limit 20 as history grows (ours vs'
-                        ' undoLog(0, -20)):')
-            for count, ours, undo_log in logs:
-                report.line('    {:>7,} transactions: ours {}  undoLog {}'
-                            .format(count, ms(ours), ms(undo_log)))
-            report.flat('RelStorage log --limit 20, {:,} -> {:,}'.format(
-                logs[0][0], logs[-1][0]), logs[0][1], logs[-1][1], 1.2)
+            report_logs(report, 'RelStorage', logs, 1.2)
             undos = {}
             for depth in depths:
                 undos[depth] = measure_undo(
