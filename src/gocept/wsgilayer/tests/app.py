@@ -61,6 +61,11 @@ def make_app(greeting='Hello from Pyramid', filler=0):
         return {key: str(value) for key, value in request.environ.items()
                 if key.isupper()}
 
+    def authorization(request):
+        return pyramid.response.Response(
+            request.headers.get('Authorization', 'none'),
+            content_type='text/plain')
+
     with pyramid.config.Configurator() as config:
         for name, path, view, renderer in [
                 ('home', '/', home, None),
@@ -68,7 +73,8 @@ def make_app(greeting='Hello from Pyramid', filler=0):
                 ('error', '/error', error, None),
                 ('set_cookie', '/cookie/set', set_cookie, None),
                 ('show_cookies', '/cookie/show', show_cookies, None),
-                ('environ', '/environ', environ, 'json')]:
+                ('environ', '/environ', environ, 'json'),
+                ('authorization', '/authorization', authorization, None)]:
             config.add_route(name, path)
             config.add_view(view, route_name=name, renderer=renderer)
         return config.make_wsgi_app()

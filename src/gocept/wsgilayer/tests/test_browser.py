@@ -51,6 +51,20 @@ class BrowserTest(unittest.TestCase):
         second = self.layer.browser('http://localhost/cookie/show')
         self.assertIn('<p id="cookies">none</p>', second.contents)
 
+    def test_browser_encodes_basic_user_and_password(self):
+        """`Basic user:password` reaches the app base64-encoded (RFC 7617),
+        as zope.testbrowser's WSGI layer does it."""
+        browser = self.layer.browser()
+        browser.addHeader('Authorization', 'Basic admin:sécret')
+        browser.open('http://localhost/authorization')
+        self.assertEqual('Basic YWRtaW46c8OpY3JldA==', browser.contents)
+
+    def test_browser_keeps_an_encoded_authorization(self):
+        browser = self.layer.browser()
+        browser.addHeader('Authorization', 'Basic YWRtaW46c2VjcmV0')
+        browser.open('http://localhost/authorization')
+        self.assertIn('YWRtaW46c2VjcmV0', browser.contents)
+
     def test_browser_refuses_hosts_that_are_not_the_app(self):
         import zope.testbrowser.browser
         browser = self.layer.browser()
