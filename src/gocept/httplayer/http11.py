@@ -92,8 +92,9 @@ def read_head(rfile):
     if not line.endswith(b'\n'):
         raise Incomplete('The connection ended within the request line.')
     method, target, version = _request_line(line)
-    head = RequestHead(method, target, version, _fields(rfile))
-    _check_head(head)
+    fields = {}
+    head = RequestHead(method, target, version, _fields(rfile, fields))
+    _check_head(head, fields)
     return head
 
 
@@ -118,8 +119,14 @@ def _request_line(line):
     return parts[0].decode('ascii'), parts[1].decode('latin-1'), version
 
 
-def _fields(rfile, limit=MAX_HEADER_SECTION):
-    """Read a field section (headers or trailers) up to the empty line."""
+def _fields(rfile, index=None, limit=MAX_HEADER_SECTION):
+    """Read a field section (headers or trailers) up to the empty line.
+
+    Return an HTTPMessage; `index` (a dict) also gets each lowercased
+    name's list of values, which is quicker to ask than the message.
+    """
+    if index is None:
+        index = {}
     message = http.client.HTTPMessage()
     name = value = None
     size = count = 0
@@ -144,6 +151,7 @@ def _fields(rfile, limit=MAX_HEADER_SECTION):
             continue
         if name is not None:
             _add(message, name, value)
+            index.setdefault(name.lower(), []).append(value)
         if not line:
             return message
         count += 1
@@ -167,28 +175,27 @@ def _add(message, name, value):
     message[name] = value
 
 
-def _check_head(head):
-    headers = head.headers
-    hosts = headers.get_all('Host') or []
+def _check_head(head, fields):
+    hosts = fields.get('host', [])
     if len(hosts) > 1 or (head.version == 'HTTP/1.1' and not hosts):
         raise ProtocolError(
             400, f'An HTTP/1.1 request needs exactly one Host header field,'
             f' got {len(hosts)} (RFC 9112 3.2).')
-    options = _tokens(headers.get_all('Connection'))
+    options = _tokens(fields.get('connection'))
     if 'close' in options:
         head.keep_alive = False
     else:
         # RFC 9112 9.3: HTTP/1.0 persists only with "keep-alive".
         head.keep_alive = (
             head.version == 'HTTP/1.1' or 'keep-alive' in options)
-    codings = _tokens(headers.get_all('Transfer-Encoding'))
-    lengths = headers.get_all('Content-Length')
+    codings = _tokens(fields.get('transfer-encoding'))
+    lengths = fields.get('content-length')
     if codings:
         _check_codings(head, codings, lengths)
         head.length = None
     elif lengths:
         head.length = _content_length(lengths)
-    expect = _tokens(headers.get_all('Expect'))
+    expect = _tokens(fields.get('expect'))
     if expect:
         if expect != ['100-continue']:
             raise ProtocolError(
