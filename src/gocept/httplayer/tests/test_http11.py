@@ -387,6 +387,13 @@ class ConformanceTests(unittest.TestCase):
             431, b'GET / HTTP/1.1\r\nHost: x\r\n' + b'X-A: a\r\n' * 101
             + b'\r\n', 'More than 100')
 
+    def test_absolute_form_target_is_accepted(self):
+        """RFC 9112 3.2.2: a server must accept the absolute-form."""
+        self.server.expect('GET', '/abs', query={'q': '1'})
+        response = self.exchange(
+            b'GET http://x/abs?q=1 HTTP/1.1\r\nHost: x\r\n\r\n')
+        self.assertEqual(200, response.status)
+
     def test_empty_line_before_the_request_is_ignored(self):
         """RFC 9112 2.2: a server should ignore one leading CRLF."""
         self.server.expect('GET', '/')
