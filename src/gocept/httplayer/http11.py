@@ -35,6 +35,8 @@ DIGITS = re.compile(r'[0-9]+\Z')
 INVALID_IN_VALUE = re.compile(r'[\r\n\x00]')
 OWS = b' \t'
 CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
+# The first byte of a TLS connection: a handshake record.
+TLS_HANDSHAKE = b'\x16'
 
 
 class ProtocolError(Exception):
@@ -81,6 +83,12 @@ def read_head(rfile):
     Raises `ProtocolError` for a request a server must refuse and
     `Incomplete` when the stream ends within the head.
     """
+    first = rfile.peek(1)[:1]
+    if first == TLS_HANDSHAKE:
+        # Waiting for the end of the line would hang both sides: the
+        # client waits for the server's handshake.
+        raise ProtocolError(
+            400, 'A TLS handshake reached a plain HTTP server; use http://.')
     line = rfile.readline(MAX_LINE + 1)
     if line in (b'\r\n', b'\n'):
         # RFC 9112 2.2: ignore at least one empty line before a request.

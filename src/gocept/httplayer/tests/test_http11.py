@@ -394,6 +394,11 @@ class ConformanceTests(unittest.TestCase):
             b'GET http://x/abs?q=1 HTTP/1.1\r\nHost: x\r\n\r\n')
         self.assertEqual(200, response.status)
 
+    def test_https_client_gets_an_answer_not_a_hang(self):
+        """A TLS handshake has no line end: say so instead of waiting."""
+        self.assertRefused(400, b'\x16\x03\x01\x02\x00\x01\x00',
+                           'TLS handshake reached a plain HTTP server')
+
     def test_empty_line_before_the_request_is_ignored(self):
         """RFC 9112 2.2: a server should ignore one leading CRLF."""
         self.server.expect('GET', '/')
