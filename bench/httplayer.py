@@ -21,12 +21,18 @@ Contenders, each serving GET / with a small body on loopback:
     latter.
 (c) concurrency: C clients at once (threads with a kept http.client
     connection each) sending N GETs in all; requests per second overall.
+(d) the server's HTTP/1.1 core alone, in-process, no sockets: parse the
+    request requests sends and build a response head, with our
+    gocept.httplayer.http11, with h11 0.16 (the well-kept sans-I/O state
+    machine) and with http.server's BaseHTTPRequestHandler (what
+    gocept.httpserverlayer and the classic recipe use); microseconds.
 """
 
 import argparse
 import errno
 import http.client
 import http.server
+import io
 import logging
 import random
 import statistics
@@ -36,7 +42,9 @@ import urllib.error
 import urllib.request
 
 import gocept.httplayer
+import gocept.httplayer.http11
 import gocept.httpserverlayer.custom
+import h11
 import pytest_httpserver
 import requests
 
@@ -329,6 +337,79 @@ def measure_concurrency(contenders, count, clients):
     return rates
 
 
+# The request requests.Session sends for GET /.
+REQUEST = (
+    b'GET / HTTP/1.1\r\nHost: 127.0.0.1:40000\r\n'
+    b'User-Agent: python-requests/2.34.2\r\n'
+    b'Accept-Encoding: gzip, deflate\r\nAccept: */*\r\n'
+    b'Connection: keep-alive\r\n\r\n')
+RESPONSE_FIELDS = [('Content-Type', 'text/plain')]
+
+
+def core_ours():
+    http11 = gocept.httplayer.http11
+    rfile = io.BufferedReader(io.BytesIO(REQUEST))
+    head = http11.read_head(rfile)
+    http11.read_body(rfile, head)
+    data, close = http11.response_head(
+        200, RESPONSE_FIELDS, head, len(BODY), 'bench')
+    return data + BODY
+
+
+def core_h11():
+    conn = h11.Connection(h11.SERVER)
+    conn.receive_data(REQUEST)
+    conn.next_event()  # Request
+    conn.next_event()  # EndOfMessage
+    data = conn.send(h11.Response(
+        status_code=200, reason=b'OK', headers=RESPONSE_FIELDS + [
+            ('Content-Length', str(len(BODY))),
+            ('Date', gocept.httplayer.http11.http_date()),
+            ('Server', 'bench')]))
+    data += conn.send(h11.Data(data=BODY))
+    data += conn.send(h11.EndOfMessage())
+    return data
+
+
+class _StdlibHandler(http.server.BaseHTTPRequestHandler):
+
+    def __init__(self):
+        self.rfile = io.BufferedReader(io.BytesIO(REQUEST))
+        self.wfile = io.BytesIO()
+
+    def log_message(self, format, *args):
+        pass
+
+
+def core_stdlib():
+    handler = _StdlibHandler()
+    handler.raw_requestline = handler.rfile.readline(65537)
+    handler.parse_request()
+    handler.send_response(200)
+    handler.send_header('Content-Type', 'text/plain')
+    handler.send_header('Content-Length', str(len(BODY)))
+    handler.end_headers()
+    handler.wfile.write(BODY)
+    return handler.wfile.getvalue()
+
+
+def measure_cores(count, rounds):
+    """Return {name: median microseconds} of one request through a core."""
+    cores = [('ours (http11)', core_ours), ('h11', core_h11),
+             ('http.server', core_stdlib)]
+    seconds = {name: [] for name, _ in cores}
+    order = random.Random(count)
+    for i in range(rounds):
+        for name, core in order.sample(cores, len(cores)):
+            start = time.perf_counter()
+            for j in range(count // rounds):
+                core()
+            seconds[name].append(
+                (time.perf_counter() - start) / (count // rounds))
+    return {name: statistics.median(times) * 1e6
+            for name, times in seconds.items()}
+
+
 def ratio_line(label, ours, other, target):
     ratio = other / ours
     verdict = 'met' if ratio >= target else 'MISSED'
@@ -396,6 +477,12 @@ def main(argv=None):
     for contender in contenders:
         print(f'  {contender.name:<24} {concurrent[contender.name]:8.0f}')
 
+    print(f'\n(d) HTTP/1.1 core alone, microseconds a request'
+          f' (median of {args.rounds} turns)')
+    cores = measure_cores(args.requests * 5, args.rounds)
+    for name, micros in cores.items():
+        print(f'  {name:<24} {micros:8.1f}')
+
     median, mean = cycles['ours']
     libraries = ['gocept.httpserverlayer', 'pytest-httpserver']
     best_median = min(libraries, key=lambda n: cycles[n][0])
@@ -418,6 +505,9 @@ def main(argv=None):
     best = max(libraries, key=lambda n: concurrent[n])
     print(ratio_line(f'(c) concurrency vs {best}',
                      1 / concurrent['ours'], 1 / concurrent[best], 1))
+    for name in ('h11', 'http.server'):
+        print(ratio_line(f'(d) core vs {name}', cores['ours (http11)'],
+                         cores[name], 1))
 
 
 if __name__ == '__main__':
