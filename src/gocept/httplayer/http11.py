@@ -363,10 +363,11 @@ def response_head(status, fields, head, length, server):
 
 
 def _reason(status):
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return ''  # RFC 9112 4: the reason phrase may be empty
+    # RFC 9112 4: the reason phrase may be empty.
+    return REASONS.get(status, '')
+
+
+REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 
 
 _date = [0, '']
