@@ -445,6 +445,9 @@ class SilentRequestHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == '/broken':
             raise RuntimeError('the handler is broken')
+        if self.path == '/hang':
+            self.release.entered.set()
+            self.release.wait(600)
         body = f'classic {self.path}'.encode('ascii')
         self.send_response(200)
         self.send_header('Content-Length', str(len(body)))
@@ -474,6 +477,30 @@ class ClassicHandlerTests(unittest.TestCase):
         with self.assertRaisesRegex(gocept.httplayer.HandlerError,
                                     'RuntimeError: the handler is broken'):
             self.layer['http_server'].check()
+
+    def test_hung_handler_is_reported_not_waited_for(self):
+        server = gocept.httplayer.FakeServer(handler=SilentRequestHandler)
+        server.start()
+        self.addCleanup(server.stop)
+        server.server.join_timeout = 60  # waiting would take a minute
+        release = threading.Event()
+        release.entered = threading.Event()
+        SilentRequestHandler.release = release
+        self.addCleanup(delattr, SilentRequestHandler, 'release')
+        self.addCleanup(release.set)
+
+        def client():
+            try:
+                requests.get(server.url + '/hang', timeout=60)
+            except requests.ConnectionError:
+                pass  # the server cut it off
+        threading.Thread(target=client, daemon=True).start()
+        self.assertTrue(release.entered.wait(DEADLINE))
+        finishes_within(self, server.server.close_connections)
+        with self.assertRaisesRegex(
+                gocept.httplayer.HandlerError,
+                r'GET /hang \(SilentRequestHandler.do_GET\): still running'):
+            server.check()
 
     def test_stubs_are_not_used(self):
         with self.assertRaises(RuntimeError):
