@@ -139,7 +139,9 @@ def temp_dir_in(message):
     raise AssertionError(f'no temp dir in {message!r}')
 
 
-class ZEOIsolationTest(isolation.IsolationTests, unittest.TestCase):
+class ZEOIsolationTest(isolation.IsolationTests,
+                       isolation.ReadOnlyForOtherProcessesTests,
+                       unittest.TestCase):
 
     layer = FILLED
 
@@ -148,19 +150,15 @@ class ZEOIsolationTest(isolation.IsolationTests, unittest.TestCase):
         self.assertEqual('127.0.0.1', host)
         self.assertGreater(port, 0)
         self.assertEqual(
-            f'zeo://127.0.0.1:{port}', self.layer['zodb_uri'])
+            f'zeo://127.0.0.1:{port}?read_only=1', self.layer['zodb_uri'])
         self.assertEqual(
             'ClientStorage',
             type(self.layer['zodbDB'].storage.base).__name__)
 
-    def test_zodb_uri_opens_layer_state_in_another_process(self):
-        self.assertEqual(
-            "'set up'",
-            isolation.read_in_subprocess(self.layer['zodb_uri'], 'layer'))
 
 
 class ZEOCopyTest(isolation.IsolationTests, isolation.UndoTests,
-                  unittest.TestCase):
+                  isolation.SecondWriterTests, unittest.TestCase):
 
     layer = FILLED_COPY
 
