@@ -26,16 +26,20 @@ registers them over zc.sourcefactory's for every factored source.
 """
 
 import zc.sourcefactory.browser.source
+import zc.sourcefactory.source
+
+
+_ITERATING_CONTAINS = zc.sourcefactory.source.FactoredSource.__contains__
 
 
 class _Members:
     """Membership in a source, taken once and then looked up in O(1).
 
-    ``value in source`` iterates the source's values (and calls the
-    factory's ``filterValue`` for each): done for every term a widget
-    renders, that would be quadratic. An adapter lives for one widget in
-    one request, so one snapshot of the values serves all its lookups.
-    Unhashable values are compared one by one.
+    zc.sourcefactory's ``value in source`` iterates the source's values
+    (and calls the factory's ``filterValue`` for each): done for every
+    term a widget renders, that would be quadratic. An adapter lives for
+    one widget in one request, so one snapshot of the values serves all
+    its lookups. Unhashable values are compared one by one.
     """
 
     def __init__(self, source):
@@ -61,15 +65,17 @@ class _ContractMixin:
     _members = None
 
     def _check(self, value, key):
-        if self._members is None:
-            self._members = _Members(self.source)
-        if value not in self._members:
+        members = self._members
+        if members is None:
+            # A source_class with a membership test of its own (say, a
+            # catalog query) knows best; zc.sourcefactory's iterates.
+            if type(self.source).__contains__ is not _ITERATING_CONTAINS:
+                members = self.source
+            else:
+                members = _Members(self.source)
+            self._members = members
+        if value not in members:
             raise LookupError(key)
-
-    def getTerm(self, value):
-        """The term of `value`; LookupError if it is not in the source."""
-        self._check(value, value)
-        return super().getTerm(value)
 
     def getValue(self, token):
         """The value whose term has `token`; LookupError if there is none
@@ -83,8 +89,31 @@ class Terms(_ContractMixin, zc.sourcefactory.browser.source.FactoredTerms):
     """ITerms of a basic (or named) factored source and a browser request.
     """
 
+    def getTerm(self, value):
+        """The term of `value`; LookupError if it is not in the source."""
+        self._check(value, value)
+        # FactoredTerms.getTerm, with the factory looked up once: that
+        # pays for the membership test.
+        source = self.source
+        factory = source.factory
+        return factory.createTerm(
+            source, value, factory.getTitle(value), factory.getToken(value),
+            self.request)
+
 
 class ContextualTerms(
         _ContractMixin,
         zc.sourcefactory.browser.source.FactoredContextualTerms):
     """ITerms of a contextual factored source and a browser request."""
+
+    def getTerm(self, value):
+        """The term of `value`; LookupError if it is not in the source."""
+        self._check(value, value)
+        # FactoredContextualTerms.getTerm, with the factory and context
+        # looked up once.
+        source = self.source
+        factory = source.factory
+        context = source.context
+        return factory.createTerm(
+            context, source, value, factory.getTitle(context, value),
+            factory.getToken(context, value), self.request)

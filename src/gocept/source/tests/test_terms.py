@@ -14,6 +14,7 @@ import zc.sourcefactory.browser.source
 import zc.sourcefactory.contextual
 import zc.sourcefactory.interfaces
 import zc.sourcefactory.named
+import zc.sourcefactory.source
 import zope.browser.interfaces
 import zope.component
 import zope.configuration.xmlconfig
@@ -83,6 +84,21 @@ class UnhashableSource(zc.sourcefactory.basic.BasicSourceFactory):
 
     def getToken(self, value):
         return repr(value)
+
+
+@gocept.source.implementer(sources.IColorSource)
+class OwnMembershipSource(zc.sourcefactory.basic.BasicSourceFactory):
+    """A source_class answering membership itself, without iterating."""
+
+    class source_class(zc.sourcefactory.source.FactoredSource):
+        asked = 0
+
+        def __contains__(self, value):
+            type(self).asked += 1
+            return value in ('red', 'green')
+
+    def getValues(self):
+        raise AssertionError('membership must not iterate the values')
 
 
 class ContractTests:
@@ -221,6 +237,13 @@ class PolicyTest(unittest.TestCase):
         for value in [['pink'], {'color': 'red'}, 'red']:
             with self.assertRaises(LookupError):
                 terms.getTerm(value)
+
+    def test_membership_test_of_the_source_class_is_used(self):
+        terms = terms_of(OwnMembershipSource())
+        self.assertEqual('red', terms.getTerm('red').value)
+        with self.assertRaises(LookupError):
+            terms.getTerm('pink')
+        self.assertEqual(2, OwnMembershipSource.source_class.asked)
 
     def test_getTerm_does_not_compute_title_or_token_of_a_foreign_value(self):
         # A value of a type without IToken adapter must not end in the
