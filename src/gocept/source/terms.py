@@ -26,62 +26,96 @@ registers them over zc.sourcefactory's for every factored source.
 """
 
 import zc.sourcefactory.browser.source
+import zc.sourcefactory.policies
 import zc.sourcefactory.source
 
 
 _ITERATING_CONTAINS = zc.sourcefactory.source.FactoredSource.__contains__
+_FILTERED = zc.sourcefactory.source.FactoredSource._get_filtered_values
+_CONTEXTUAL_FILTERED = (
+    zc.sourcefactory.source.FactoredContextualSource._get_filtered_values)
+_KEEP_ALL = zc.sourcefactory.policies.BasicValuePolicy.filterValue
+_CONTEXTUAL_KEEP_ALL = (
+    zc.sourcefactory.policies.BasicContextualValuePolicy.filterValue)
 
 
-class _Members:
-    """Membership in a source, taken once and then looked up in O(1).
+def _members_of(source):
+    """What `source`'s membership is tested on, for one adapter.
 
     zc.sourcefactory's ``value in source`` iterates the source's values
     (and calls the factory's ``filterValue`` for each): done for every
     term a widget renders, that would be quadratic. An adapter lives for
-    one widget in one request, so one snapshot of the values serves all
-    its lookups. Unhashable values are compared one by one.
+    one widget in one request, so one snapshot of the values, as a set,
+    serves all its lookups. A ``source_class`` with a membership test of
+    its own (say, a catalog query) knows best and is asked instead.
     """
+    source_class = type(source)
+    if source_class.__contains__ is not _ITERATING_CONTAINS:
+        return source
+    values = _unfiltered_values(source)
+    values = list(source if values is None else values)
+    try:
+        return frozenset(values)
+    except TypeError:  # unhashable values: compared one by one
+        return values
 
-    def __init__(self, source):
-        self.values = list(source)
-        self.hashable = set()
-        self.unhashable = []
-        for value in self.values:
-            try:
-                self.hashable.add(value)
-            except TypeError:
-                self.unhashable.append(value)
 
-    def __contains__(self, value):
-        try:
-            found = value in self.hashable
-        except TypeError:  # an unhashable value
-            return value in self.values
-        return found or (bool(self.unhashable) and value in self.unhashable)
+def _unfiltered_values(source):
+    """The factory's values, when its filterValue keeps them all.
+
+    Saves calling zc.sourcefactory's default ``filterValue`` (which
+    returns True) once per value: that is most of the snapshot's cost.
+    None if the factory or the source class filters.
+    """
+    factory = source.factory
+    if isinstance(source, zc.sourcefactory.source.FactoredContextualSource):
+        if (type(source)._get_filtered_values is _CONTEXTUAL_FILTERED
+                and type(factory).filterValue is _CONTEXTUAL_KEEP_ALL):
+            return factory.getValues(source.context)
+    elif (type(source)._get_filtered_values is _FILTERED
+            and type(factory).filterValue is _KEEP_ALL):
+        return factory.getValues()
+    return None
 
 
 class _ContractMixin:
 
     _members = None
 
-    def _check(self, value, key):
+    def _in_source(self, value):
         members = self._members
         if members is None:
-            # A source_class with a membership test of its own (say, a
-            # catalog query) knows best; zc.sourcefactory's iterates.
-            if type(self.source).__contains__ is not _ITERATING_CONTAINS:
-                members = self.source
-            else:
-                members = _Members(self.source)
-            self._members = members
-        if value not in members:
-            raise LookupError(key)
+            members = self._members = _members_of(self.source)
+        try:
+            return value in members
+        except TypeError:
+            if not isinstance(members, frozenset):
+                raise
+            # An unhashable value (equal to no hashable one, as a rule).
+            return any(value == member for member in members)
+
+    def getTerm(self, value):
+        """The term of `value`; LookupError if it is not in the source."""
+        # _in_source inlined for the common case: a widget asks for a
+        # term per value.
+        members = self._members
+        if members is None or type(members) is not frozenset:
+            found = self._in_source(value)
+        else:
+            try:
+                found = value in members
+            except TypeError:
+                found = self._in_source(value)
+        if not found:
+            raise LookupError(value)
+        return self._make_term(value)
 
     def getValue(self, token):
         """The value whose term has `token`; LookupError if there is none
         in the source."""
         value = super().getValue(token)
-        self._check(value, token)
+        if not self._in_source(value):
+            raise LookupError(token)
         return value
 
 
@@ -89,11 +123,8 @@ class Terms(_ContractMixin, zc.sourcefactory.browser.source.FactoredTerms):
     """ITerms of a basic (or named) factored source and a browser request.
     """
 
-    def getTerm(self, value):
-        """The term of `value`; LookupError if it is not in the source."""
-        self._check(value, value)
-        # FactoredTerms.getTerm, with the factory looked up once: that
-        # pays for the membership test.
+    def _make_term(self, value):
+        # FactoredTerms.getTerm, with the factory looked up once.
         source = self.source
         factory = source.factory
         return factory.createTerm(
@@ -106,9 +137,7 @@ class ContextualTerms(
         zc.sourcefactory.browser.source.FactoredContextualTerms):
     """ITerms of a contextual factored source and a browser request."""
 
-    def getTerm(self, value):
-        """The term of `value`; LookupError if it is not in the source."""
-        self._check(value, value)
+    def _make_term(self, value):
         # FactoredContextualTerms.getTerm, with the factory and context
         # looked up once.
         source = self.source

@@ -77,10 +77,10 @@ class LenientTokenSource(zc.sourcefactory.basic.BasicSourceFactory):
 
 
 class UnhashableSource(zc.sourcefactory.basic.BasicSourceFactory):
-    """Values that cannot go into a set."""
+    """Values that cannot go into a set, from a generator."""
 
     def getValues(self):
-        return [['red'], {'color': 'green'}, 'blue']
+        yield from [['red'], {'color': 'green'}, 'blue']
 
     def getToken(self, value):
         return repr(value)
