@@ -5,14 +5,15 @@ LookupError when the value is not in the source, and ``getValue(token)``
 when no value has that token. Widgets depend on it: z3c.form's
 ``SourceTerms`` (``z3c.form.term``) treats that LookupError as "missing
 term" and renders a stored value that has left the source as ``Missing:
-VALUE`` (``MissingTermsMixin``); zope.formlib's source widgets show it as
-invalid.
+VALUE`` (``MissingTermsMixin``).
 
 The gap is zc.sourcefactory's own (3.0, ``zc/sourcefactory/browser/
 source.py``): ``FactoredTerms.getTerm`` and
 ``FactoredContextualTerms.getTerm`` build a term from the factory's
 ``getTitle``/``getToken``/``createTerm`` for *any* value and never ask the
-source, so a form silently shows a foreign value as a valid choice. Their
+source. z3c.form then sees no missing value: its select widget selects
+none of the options, and saving the form unchanged stores the first
+option (what a browser submits) over the stored value, silently. Their
 ``getValue`` returns what the factory's token policy returns: the basic
 policy only finds source members (and raises KeyError, a LookupError),
 but a factory's own ``getValue`` may return anything, e.g. any object of
