@@ -13,14 +13,19 @@ FactoredSource, which gocept.source's configure.zcml gives our adapters).
 
 Times are CPU time of this process (``time.process_time``), so other
 processes on a shared machine disturb them less than wall time. Variants
-run interleaved, in a shuffled order each round; the ratio is the median of
-the per-round ratios ours/recipe, so a load spike hits both sides of a
-ratio alike. Ours must cost no more than 1.05x the recipe.
+run interleaved, in a shuffled order each round. Two ratios ours/recipe are
+printed: the median of the per-round ratios (a load spike hits both sides
+of a ratio alike) and the ratio of the fastest samples, which the limit is
+checked on: as the timeit documentation says, higher times "are typically
+not caused by variability in Python's speed, but by other processes
+interfering", so the minimum is the cost of the code itself; on a machine
+shared by several test runs the median ratio of identical code drifts by
+several percent. Ours must cost no more than 1.05x the recipe.
 
     bin/python bench/source.py [--rounds 41] [--loops 5] [--values 1000]
                                [--check]
 
-``--check`` exits 1 when a ratio exceeds the limit.
+``--check`` exits 1 when a ratio of the fastest samples exceeds the limit.
 """
 
 import argparse
@@ -196,8 +201,8 @@ def sample(workload, factories, loops):
 
 
 def measure(workload, variants, rounds, loops):
-    """Return ({variant: median seconds per run}, median ratio ours/recipe).
-    """
+    """Return ({variant: median seconds per run}, median of the per-round
+    ratios ours/recipe, ratio of the fastest samples ours/recipe)."""
     times = {name: [] for name in variants}
     ratios = []
     for name, factories in variants.items():
@@ -211,7 +216,8 @@ def measure(workload, variants, rounds, loops):
             times[name].append(this_round[name])
         ratios.append(this_round['ours'] / this_round['recipe'])
     medians = {name: statistics.median(t) for name, t in times.items()}
-    return medians, statistics.median(ratios)
+    return (medians, statistics.median(ratios),
+            min(times['ours']) / min(times['recipe']))
 
 
 def class_creation(rounds):
@@ -268,27 +274,28 @@ def main(argv=None):
                  for value in VALUES[::max(len(VALUES) // 10, 1)][:10]]
 
     print(f'{args.values} values, median of {args.rounds} rounds x'
-          f' {args.loops} runs; CPU ms per run; ratio: median of the'
-          ' per-round ratios')
+          f' {args.loops} runs; CPU ms per run; ours/recipe: median of the'
+          ' per-round ratios, and ratio of the fastest samples')
     print(f'{"workload":36} {"ours":>8} {"recipe":>8} {"plain":>8}'
-          f' {"ours/recipe":>12}')
+          f' {"median":>8} {"fastest":>8}')
     worst = 0.0
     for title, workload, multiple in WORKLOADS:
-        medians, ratio = measure(
+        medians, ratio, fastest = measure(
             workload, variants, args.rounds, args.loops * multiple)
-        worst = max(worst, ratio)
+        worst = max(worst, fastest)
         print(f'{title:36} {medians["ours"] * 1e3:8.3f}'
               f' {medians["recipe"] * 1e3:8.3f}'
-              f' {medians["plain"] * 1e3:8.3f} {ratio:11.3f}x')
+              f' {medians["plain"] * 1e3:8.3f} {ratio:7.3f}x'
+              f' {fastest:7.3f}x')
 
     created = class_creation(args.rounds)
     print(f'{"defining a factory class (once)":36}'
           f' {created["ours"] * 1e3:8.3f} {created["recipe"] * 1e3:8.3f}'
-          f' {"":8} {created["ours"] / created["recipe"]:11.3f}x')
+          f' {"":8} {created["ours"] / created["recipe"]:7.3f}x')
 
     verdict = 'ok' if worst <= LIMIT else 'TOO SLOW'
-    print(f'worst ours/recipe ratio over the workloads: {worst:.3f}x'
-          f' (limit {LIMIT}x): {verdict}')
+    print(f'worst ours/recipe ratio of the fastest samples over the'
+          f' workloads: {worst:.3f}x (limit {LIMIT}x): {verdict}')
     return 1 if args.check and worst > LIMIT else 0
 
 
