@@ -11,7 +11,6 @@ import gocept.source
 import gocept.source.tests.layers
 import zc.sourcefactory.basic
 import zc.sourcefactory.browser.source
-import zc.sourcefactory.contextual
 import zc.sourcefactory.interfaces
 import zc.sourcefactory.named
 import zc.sourcefactory.source
