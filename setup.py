@@ -25,6 +25,7 @@ TEST = WSGI + ZEO + RELSTORAGE + [
     'pytest',
     'requests',
     'selenium',
+    'z3c.form',
     'zope.pytestlayer',
     'zope.testrunner',
 ]
