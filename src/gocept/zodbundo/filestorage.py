@@ -182,19 +182,25 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
             while data_pos < end:
                 oid, data_tid, prev, tloc, vlen, plen = f.unpack(
                     DATA_HDR, data_pos, False)
-                if plen:
-                    data = f.read(data_pos + DATA_HDR.size + vlen, plen)
-                else:  # a back pointer: an undo or an undone creation
-                    data = self._load_serial(oid, tid)
-                records.append((oid, data))
+                records.append((oid, self._data(f, data_pos)))
                 data_pos += DATA_HDR.size + vlen + (plen or 8)
         return txn, records
 
-    def _load_serial(self, oid, tid):
-        try:
-            return self.storage.loadSerial(oid, tid)
-        except ZODB.POSException.POSKeyError:
-            return None
+    def _data(self, f, pos):
+        """The state of the data record at `pos` (None: a removal).
+
+        Follows back pointers (written by undo) by position, as
+        FileStorage's `_loadBack_impl` does: loading by tid would give
+        the last record of a transaction that wrote an object twice.
+        """
+        while pos:
+            oid, data_tid, prev, tloc, vlen, plen = f.unpack(
+                DATA_HDR, pos, False)
+            start = pos + DATA_HDR.size + vlen
+            if plen:
+                return f.read(start, plen)
+            pos = f.unpack(TRAILER, start, False)[0]
+        return None
 
     def undo(self, instance, tid, token, meta):
         fs = self.storage

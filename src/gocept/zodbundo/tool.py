@@ -270,9 +270,9 @@ class UndoTool:
         order, located = self._targets(tids, cascade)
         return self._plan(order, located)
 
-    def _plan(self, order, located, failure=None):
-        entries = self._analyse(order)
-        if self.db.storage.isReadOnly() and failure is None:
+    def _plan(self, order, located, failure=None, trial=True):
+        entries, simulation = self._analyse(order)
+        if not trial or (self.db.storage.isReadOnly() and failure is None):
             return gocept.zodbundo.info.UndoPlan(
                 tuple(order), tuple(entries), 'analysis')
         failed = {}
@@ -291,32 +291,83 @@ class UndoTool:
             if failed_tid is None:
                 break
             remaining.remove(failed_tid)
-        conflict = gocept.zodbundo.info.CONFLICT
+        # The storage's trial has the last word, both ways.
         entries = [
-            gocept.zodbundo.planning.replace(
-                e, status=conflict, reason=failed[(e.tid, e.oid)])
-            if (e.tid, e.oid) in failed else e for e in entries]
+            gocept.zodbundo.planning.trial_verdict(
+                e, failed.get((e.tid, e.oid)))
+            for e in entries]
         return gocept.zodbundo.info.UndoPlan(
             tuple(order), tuple(entries), 'trial')
 
     def _analyse(self, order):
-        """Plan entries from the histories alone (no storage trial)."""
+        """(PlanEntries, Simulation) from the histories alone."""
         backend = self.backend
         undoing = set(order)
-        overlay = {}
         entries = []
         with self._reader() as instance:
-            load_before = self._loader(instance, 'loadBefore')
+            simulation = gocept.zodbundo.planning.Simulation(
+                backend, instance, self._loader(instance, 'loadBefore'),
+                self._resolver())
             for tid in order:
-                for oid, data in backend.records(tid)[1]:
-                    later = tuple(
+                records = backend.records(tid)[1]
+                later = {
+                    oid: tuple(
                         t for t in self._later_tids(instance, oid, tid)
                         if t not in undoing)
-                    entry = gocept.zodbundo.planning.judge(
-                        backend, instance, load_before, overlay, tid, oid,
-                        data, later)
-                    entries.append(entry)
-        return entries
+                    for oid in {oid for oid, data in records}}
+                entries.extend(self._explain(
+                    simulation.undo(tid, records, later), simulation))
+        return entries, simulation
+
+    def _resolver(self):
+        storage = self.db.storage
+        own = getattr(storage, 'tryToResolveConflict', None)
+        if own is not None:
+            return own
+        return gocept.zodbundo.planning.resolver(storage)
+
+    def _explain(self, entries, simulation):
+        """Say "already undone by U" where that is why undo conflicts."""
+        result = []
+        for entry in entries:
+            if entry.status == gocept.zodbundo.info.CONFLICT:
+                undone_by = self._undone_by(entry, simulation)
+                if undone_by is not None:
+                    entry = gocept.zodbundo.planning.replace(
+                        entry, reason='already undone by {} ({}, {});'
+                        ' to redo it, undo {}'.format(
+                            undone_by.tid_hex,
+                            gocept.zodbundo.info._isotime(undone_by.time),
+                            undone_by.description or 'no note',
+                            undone_by.tid_hex))
+            result.append(entry)
+        return result
+
+    def _undone_by(self, entry, simulation):
+        """The later undo transaction that undid `entry`'s change."""
+        current = simulation.current(entry.oid)[0]
+        if current != simulation.before(entry.oid, entry.tid)[0]:
+            return None
+        tid_hex = gocept.zodbundo.ids.hexid(entry.tid)
+        for later in entry.later_tids:
+            info = self._transaction_info(later)
+            if tid_hex in (info.extension.get('undo_of') or ()):
+                return info
+        for later in entry.later_tids:
+            info = self._transaction_info(later)
+            if info.description.startswith(('Undo', 'undo')):
+                return info
+        return None
+
+    def _transaction_info(self, tid):
+        txn = self.backend.records(tid)[0]
+        if isinstance(txn, gocept.zodbundo.info.TransactionInfo):
+            return txn
+        return gocept.zodbundo.info.TransactionInfo(
+            tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
+            user=gocept.zodbundo.backends.text(txn.user),
+            description=gocept.zodbundo.backends.text(txn.description),
+            extension=dict(getattr(txn, 'extension', None) or {}))
 
     def undo(self, tids, note=None, user=None, cascade=False):
         """Undo `tids` newest first in one new transaction and commit.

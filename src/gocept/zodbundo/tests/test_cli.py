@@ -140,6 +140,27 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         self.assertEqual(0, code, err)
         self.assertEqual(['A', 'A'], self.values())
 
+    def test_dry_run_agrees_with_commit_on_an_undo_writing_twice(self):
+        # issue 11 item 3: one undo transaction undoing two changes of an
+        # object writes two records of it; a later rewrite without change
+        # does not make undoing it conflict.
+        with self.open() as root:
+            root['a']['value'] = 'C'
+            second = self.commit('second change')
+        code, out, err = run('--file', self.path, '--json', 'undo', second,
+                             self.x, '--commit')
+        self.assertEqual(0, code, err)
+        both = json.loads(out)['transaction']['tid']
+        with self.open() as root:
+            root['a']._p_changed = True
+            self.commit('rewrite unchanged')
+        code, out, err = run('--file', self.path, 'undo', both)
+        self.assertEqual(0, code, out)
+        self.assertIn('clean', out)
+        code, out, err = run('--file', self.path, 'undo', both, '--commit')
+        self.assertEqual(0, code, out)
+        self.assertEqual(['C', 'B'], self.values())
+
     def test_revert(self):
         code, out, err = run('--file', self.path, 'revert', self.oid_a,
                              '--before', self.x)
