@@ -2,7 +2,6 @@
 
 `UndoScenarios` is a mixin run by one TestCase class per storage layer.
 """
-import os
 import re
 import time
 
@@ -13,6 +12,7 @@ import ZODB.POSException
 
 import gocept.zodbundo
 import gocept.zodbundo.ids
+import gocept.zodbundo.tests.digest
 
 
 class Counting:
@@ -77,28 +77,10 @@ class UndoScenarios:
         return self.root[name]._p_oid
 
     def written_state(self):
-        """What would change if anything were written."""
-        storage = self.db.storage
-        newest = storage.undoLog(0, 1)
-        # The newest undo id is the base64 of the last tid.
-        return ([e['id'] for e in newest], self.storage_size())
-
-    def storage_size(self):
-        storage = self.db.storage
-        file_name = getattr(storage, '_file_name', None)
-        if file_name is not None:
-            return os.path.getsize(file_name)
-        adapter = getattr(storage, '_adapter', None)
-        if adapter is not None:  # RelStorage: count the rows
-            conn, cursor = adapter.connmanager.open_for_load()
-            try:
-                cursor.execute(
-                    'SELECT (SELECT COUNT(*) FROM object_state),'
-                    ' (SELECT COUNT(*) FROM "transaction")')
-                return cursor.fetchall()
-            finally:
-                adapter.connmanager.rollback_and_close(conn, cursor)
-        return None  # ZEO: the server's file is out of reach
+        """What would change if anything were written: the last tid and a
+        digest of every record the storage holds (read through its
+        iterator, so over ZEO the server's data)."""
+        return gocept.zodbundo.tests.digest.storage_state(self.db.storage)
 
     def other_connection_values(self, *names):
         manager = transaction.TransactionManager()

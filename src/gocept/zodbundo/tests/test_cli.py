@@ -15,6 +15,7 @@ import ZODB
 import ZODB.FileStorage
 
 import gocept.zodbundo.cli
+import gocept.zodbundo.tests.digest
 import gocept.zodbundo.tests.layers
 
 
@@ -69,8 +70,9 @@ class SeedFile:
         with self.open() as root:
             return [root[name]['value'] for name in 'ab']
 
-    def size(self):
-        return os.path.getsize(self.path)
+    def state(self):
+        """Last tid and digest of every record: what a write changes."""
+        return gocept.zodbundo.tests.digest.file_state(self.path)
 
 
 class FileCommandTests(SeedFile, unittest.TestCase):
@@ -102,12 +104,12 @@ class FileCommandTests(SeedFile, unittest.TestCase):
             [c['class_name'] for c in json.loads(out)['changes']])
 
     def test_undo_is_a_dry_run_without_commit(self):
-        size = self.size()
+        state = self.state()
         code, out, err = run('--file', self.path, 'undo', self.x)
         self.assertEqual(0, code, err)
         self.assertIn('clean', out)
         self.assertIn('Dry run', out)
-        self.assertEqual(size, self.size())
+        self.assertEqual(state, self.state())
         self.assertEqual(['B', 'B'], self.values())
 
     def test_undo_commit(self):
@@ -126,7 +128,7 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         with self.open() as root:
             root['a']['value'] = 'C'
             later = self.commit('later change')
-        size = self.size()
+        state = self.state()
         code, out, err = run('--file', self.path, 'undo', self.x)
         self.assertEqual(1, code)
         self.assertIn('conflict', out)
@@ -134,7 +136,7 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         code, out, err = run('--file', self.path, 'undo', self.x, '--commit')
         self.assertEqual(1, code)
         self.assertIn('Nothing written', out)
-        self.assertEqual(size, self.size())
+        self.assertEqual(state, self.state())
         code, out, err = run('--file', self.path, 'undo', self.x,
                              '--cascade', '--commit')
         self.assertEqual(0, code, err)
@@ -176,7 +178,7 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         with self.open() as root:
             root['a']['other'] = 'later, unrelated'
             later = self.commit('another key of a', user='bob')
-        size = self.size()
+        state = self.state()
         code, out, err = run('--file', self.path, 'revert', self.oid_a,
                              '--before', self.x)
         self.assertEqual(0, code, err)
@@ -186,7 +188,7 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         self.assertIn('another key of a', lines[1])
         self.assertIn('bob', lines[1])
         self.assertTrue(lines[2].strip().startswith(self.x), out)
-        self.assertEqual(size, self.size())
+        self.assertEqual(state, self.state())
         code, out, err = run('--file', self.path, '--json', 'revert',
                              self.oid_a, '--before', self.x)
         discarded = json.loads(out)['plan']['discarded']
@@ -390,6 +392,7 @@ class ZEOCommandTests(unittest.TestCase):
     def test_real_process_reports_a_conflict_over_zeo_once(self):
         self.root['a']['value'] = 'C'
         transaction.commit()
+        state = gocept.zodbundo.tests.digest.storage_state(self.db.storage)
         argv, env = command()
         result = subprocess.run(
             argv + ['--zeo', self.zeo, 'undo', self.x, '--commit'],
@@ -397,6 +400,9 @@ class ZEOCommandTests(unittest.TestCase):
         self.assertEqual(1, result.returncode, result.stderr)
         self.assertIn('conflict', result.stdout)
         self.assertIn('Nothing written.', result.stdout)
+        self.assertEqual(
+            state, gocept.zodbundo.tests.digest.storage_state(
+                self.db.storage))
         # No log line of the ZEO client repeating the server's error.
         self.assertEqual('', result.stderr)
 
@@ -417,9 +423,13 @@ class RelStorageCommandTests(unittest.TestCase):
         code, out, err = run('--config', config, 'log', '--limit', '1')
         self.assertEqual(0, code, err)
         self.assertTrue(out.startswith(x), out)
+        state = gocept.zodbundo.tests.digest.storage_state(
+            self.layer['zodbDB'].storage)
         code, out, err = run('--config', config, 'undo', x)
         self.assertEqual(0, code, err)
         self.assertIn('checked by analysis', out)  # opened read-only
+        self.assertEqual(state, gocept.zodbundo.tests.digest.storage_state(
+            self.layer['zodbDB'].storage))
         code, out, err = run('--config', config, 'undo', x, '--commit')
         self.assertEqual(0, code, err)
         transaction.begin()
