@@ -148,6 +148,9 @@ class Backend:
     # Does the storage's undo() itself refuse unknown and packed tids
     # (so `undo` need not check them first, saving a round trip)?
     verifies_tids = False
+    # Does undo copy blob files in this process (so it needs the blob
+    # directory), rather than on a server?
+    undoes_blobs_here = True
 
     def __init__(self, storage):
         self.storage = storage
@@ -260,6 +263,8 @@ class UndoLogBackend(Backend):
 
 class ZEOBackend(UndoLogBackend):
     """ZEO: undo ids go to the server's storage untouched (`undoa`)."""
+
+    undoes_blobs_here = False  # the server copies them
 
 
 def object_history(storage, oid, until_tid=None, progress=None,

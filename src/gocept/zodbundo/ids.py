@@ -9,6 +9,9 @@ import gocept.zodbundo.errors
 
 
 HELP = 'give 8 bytes, 0x-prefixed hex or 16 hex digits'
+TID_FORMS = ('16 hex digits, 0x-prefixed hex, an undoLog() id such as'
+             ' BA1XgquBGiI= or the value of a checkbox of the ZMI Undo'
+             ' tab')
 
 
 def _parse(value, kind):

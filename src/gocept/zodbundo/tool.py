@@ -4,6 +4,7 @@ import dataclasses
 import datetime
 
 import ZODB.blob
+import ZODB.interfaces
 import ZODB.Connection
 import ZODB.POSException
 import zope.interface
@@ -222,7 +223,36 @@ class UndoTool:
         if cascade:
             located = self._cascade(located)
         order = sorted(located, reverse=True)
+        self._check_blobs(order)
         return order, located
+
+    def _check_blobs(self, order):
+        """Refuse, before writing, an undo that would lose blob data.
+
+        FileStorage and RelStorage undo here and copy the restored blob
+        file into the new transaction; opened without their blob
+        directory they write records pointing to blob files that never
+        exist (POSKeyError on reading). A ZEO server undoes with its own.
+        """
+        storage = self.backend.storage
+        if not self.backend.undoes_blobs_here or (
+                ZODB.interfaces.IBlobStorage.providedBy(storage)):
+            return
+        for tid in order:
+            blobs = [oid for oid, data in self.backend.records(tid)[1]
+                     if data and ZODB.blob.is_blob_record(data)]
+            if blobs:
+                raise gocept.zodbundo.errors.Refused(
+                    'Refused: {} changes blob {}, but {} was opened'
+                    ' without its blob directory, so the undo would lose'
+                    ' the blob data. Open it with its blobs (zodb-undo'
+                    ' --blobs DIR, blobstorage_dir= in a file:// URI,'
+                    ' blob-dir in the config; in Python the storage\'s'
+                    ' blob_dir).'.format(
+                        gocept.zodbundo.ids.hexid(tid),
+                        ', '.join(gocept.zodbundo.ids.hexid(o)
+                                  for o in blobs[:3]),
+                        self.backend.name))
 
     def _run(self, order, located, meta, commit):
         """Undo `order` in one storage transaction; finish or abort it.

@@ -15,6 +15,7 @@ import ZODB
 import ZODB.FileStorage
 
 import gocept.zodbundo.cli
+import gocept.zodbundo.opening
 import gocept.zodbundo.tests.digest
 import gocept.zodbundo.tests.layers
 
@@ -240,7 +241,10 @@ class FileCommandTests(SeedFile, unittest.TestCase):
                                  '--commit')
             self.assertEqual(1, code)
             self.assertEqual(1, len(err.splitlines()), err)
-            self.assertIn('LockError', err)
+            self.assertIn('is locked: the application', err)
+            self.assertIn('Stop it, or undo through its ZEO server', err)
+            code, out, err = run('--file', self.path, 'log')
+            self.assertEqual(0, code, err)
 
     def test_bad_tid_is_a_one_line_usage_error(self):
         code, out, err = run('--file', self.path, 'undo', 'nothex')
@@ -300,9 +304,10 @@ class NoServerTests(unittest.TestCase):
         with socket.socket() as s:  # a port nobody listens on
             s.bind(('127.0.0.1', 0))
             port = s.getsockname()[1]
-        timeout = gocept.zodbundo.cli.ZEO_TIMEOUT
-        gocept.zodbundo.cli.ZEO_TIMEOUT = 0.5
-        self.addCleanup(setattr, gocept.zodbundo.cli, 'ZEO_TIMEOUT', timeout)
+        timeout = gocept.zodbundo.opening.ZEO_TIMEOUT
+        gocept.zodbundo.opening.ZEO_TIMEOUT = 0.5
+        self.addCleanup(
+            setattr, gocept.zodbundo.opening, 'ZEO_TIMEOUT', timeout)
         code, out, err = run('--zeo', '127.0.0.1:{}'.format(port), 'log')
         self.assertEqual(1, code)
         self.assertEqual(

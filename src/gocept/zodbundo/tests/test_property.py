@@ -84,8 +84,8 @@ class PreviewAgreesWithUndo:
                 box['length'].change(arg)
                 tids.append(self.commit(box['length']))
             elif kind == 'add':
-                box['new{}'.format(arg)] = persistent.mapping.PersistentMapping(
-                    v=str(arg))
+                box['new{}'.format(arg)] = (
+                    persistent.mapping.PersistentMapping(v=str(arg)))
                 tids.append(self.commit(box))
             elif tids:
                 targets = {tids[i % len(tids)] for i in arg}
