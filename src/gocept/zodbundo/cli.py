@@ -128,6 +128,15 @@ def make_parser():
     return parser
 
 
+def _verdict(plan):
+    if plan.clean:
+        return 'Dry run: nothing written; add --commit to undo.'
+    if plan.already_undone:
+        return ('Already undone (see above); to redo the change, undo the'
+                ' undo transaction named there.')
+    return 'Conflicts: undo would fail; try --cascade or revert.'
+
+
 def _version():
     import importlib.metadata
     try:
@@ -233,17 +242,16 @@ def run(args, db, output):
     if command == 'undo':
         if not args.commit:
             plan = tool.preview(args.tids, cascade=args.cascade)
-            text = str(plan) + '\n' + (
-                'Dry run: nothing written; add --commit to undo.'
-                if plan.clean else
-                'Conflicts: undo would fail; try --cascade or revert.')
+            text = str(plan) + '\n' + _verdict(plan)
             output.emit(text, dict(plan=plan.as_json(), committed=False))
             return OK if plan.clean else REFUSED
         try:
             info = tool.undo(args.tids, note=args.note, user=args.user,
                              cascade=args.cascade)
         except gocept.zodbundo.errors.UndoConflict as conflict:
-            output.emit(str(conflict.plan) + '\nNothing written.',
+            output.emit(str(conflict.plan) + '\nNothing written.' + (
+                ' ' + _verdict(conflict.plan)
+                if conflict.plan.already_undone else ''),
                         dict(plan=conflict.plan.as_json(), committed=False,
                              error=str(conflict)))
             return REFUSED

@@ -139,6 +139,12 @@ class UndoPlan:
         """True when the undo can be committed."""
         return not self.conflicts
 
+    @property
+    def already_undone(self):
+        """True when every conflict is a change already undone later."""
+        return bool(self.conflicts) and all(
+            e.reason.startswith('already undone') for e in self.conflicts)
+
     def status(self, oid):
         """The status of `oid` (8 bytes or hex) in this plan."""
         oid = gocept.zodbundo.ids.parse_oid(oid)
@@ -157,9 +163,10 @@ class UndoPlan:
             later = ''
             if e.later_tids:
                 later = '  later: ' + ', '.join(e.later_tids_hex)
-            lines.append('  {:<8}  {}  {}  (in {}){}'.format(
+            reason = '  ({})'.format(e.reason) if e.reason else ''
+            lines.append('  {:<8}  {}  {}  (in {}){}{}'.format(
                 e.status, e.oid_hex, e.class_name,
-                gocept.zodbundo.ids.hexid(e.tid), later))
+                gocept.zodbundo.ids.hexid(e.tid), later, reason))
         return '\n'.join(lines)
 
     def as_json(self):

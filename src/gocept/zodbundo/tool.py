@@ -298,7 +298,28 @@ class UndoTool:
         transaction that touched the same objects). Never writes: on a
         writable storage the undo runs up to the vote and is aborted."""
         order, located = self._targets(tids, cascade)
+        if cascade:
+            self._check_cascade_changes(order, tids)
         return self._plan(order, located)
+
+    def _check_cascade_changes(self, order, tids):
+        """Refuse a cascade whose net effect is nothing (e.g. undoing a
+        transaction together with the undo that already undid it)."""
+        entries, simulation = self._analyse(order)
+        if any(e.status == gocept.zodbundo.info.CONFLICT for e in entries):
+            return  # the plan reports the conflict
+        if simulation.net_changes():
+            return
+        asked = {gocept.zodbundo.ids.parse_tid(t) for t in _as_list(tids)}
+        added = [gocept.zodbundo.ids.hexid(t) for t in order
+                 if t not in asked]
+        raise gocept.zodbundo.errors.Refused(
+            'Nothing to undo: undoing {} with the later {} would leave'
+            ' every object as it is now (the change is already undone);'
+            ' nothing written.'.format(
+                ', '.join(gocept.zodbundo.ids.hexid(t) for t in sorted(
+                    asked, reverse=True)),
+                ', '.join(added) or 'transactions'))
 
     def _plan(self, order, located, failure=None, trial=True):
         entries, simulation = self._analyse(order)
@@ -408,6 +429,8 @@ class UndoTool:
         """
         check = not self.backend.verifies_tids
         order, located = self._targets(tids, cascade, check)
+        if cascade:
+            self._check_cascade_changes(order, tids)
         meta = self._meta(order, note, user)
         new_tid, failure = self._run(order, located, meta, commit=True)
         if failure is not None:

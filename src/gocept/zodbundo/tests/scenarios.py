@@ -115,6 +115,15 @@ class UndoScenarios:
         self.tool.undo(info.tid)
         self.assertEqual(['B', 'B', 'B'], self.values('a', 'b', 'c'))
 
+    def test_undo_accepts_the_undo_log_id(self):
+        self.make_objects('a')
+        self.set_values('B', 'a')
+        undo_id = self.db.storage.undoLog(0, 1)[0]['id']
+        for value in (undo_id, undo_id.decode('ascii')):
+            self.assertTrue(self.tool.preview(value).clean)
+        self.tool.undo(undo_id)
+        self.assertEqual(['A'], self.values('a'))
+
     def test_undo_accepts_hex_forms_and_records_user_and_note(self):
         self.make_objects('a')
         bad = self.set_values('B', 'a')
@@ -203,6 +212,35 @@ class UndoScenarios:
         info = self.tool.undo([x], cascade=True)
         self.assertEqual([y.hex(), x.hex()], info.extension['undo_of'])
         self.assertEqual(['A', 'A', 'Z'], self.values('a', 'b', 'c'))
+
+    def test_undoing_twice_says_already_undone_by_whom(self):
+        self.make_objects('a', 'b')
+        x = self.set_values('B', 'a', 'b')
+        first = self.tool.undo([x], note='oops').tid
+        before = self.written_state()
+        with self.assertRaises(gocept.zodbundo.UndoConflict) as caught:
+            self.tool.undo([x])
+        message = str(caught.exception)
+        self.assertIn('already undone by {}'.format(first.hex()), message)
+        self.assertIn('oops', message)
+        plan = caught.exception.plan
+        self.assertTrue(plan.already_undone)
+        self.assertIn('to redo it, undo {}'.format(first.hex()),
+                      plan.conflicts[0].reason)
+        self.assertEqual(before, self.written_state())
+        self.assertEqual(['A', 'A'], self.values('a', 'b'))
+
+    def test_cascade_that_changes_nothing_is_refused(self):
+        self.make_objects('a')
+        x = self.set_values('B', 'a')
+        self.tool.undo([x])
+        before = self.written_state()
+        for call in (self.tool.preview, self.tool.undo):
+            with self.assertRaises(gocept.zodbundo.Refused) as caught:
+                call([x], cascade=True)
+            self.assertIn('Nothing to undo', str(caught.exception))
+            self.assertIn('already undone', str(caught.exception))
+        self.assertEqual(before, self.written_state())
 
     # 5. revert
 
