@@ -313,7 +313,8 @@ def compile_description(description):
     if description is None or hasattr(description, 'search'):
         return description
     try:
-        return re.compile(description)
+        # Zope's own undo notes span lines ('<path>\nUndo <path>').
+        return re.compile(description, re.MULTILINE)
     except re.error as e:
         raise gocept.zodbundo.errors.BadArgument(
             'Bad description pattern {!r}: {}.'.format(description, e))

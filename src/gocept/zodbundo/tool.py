@@ -72,7 +72,7 @@ class UndoTool:
         oid = gocept.zodbundo.ids.parse_oid(oid)
         backend = self.backend  # refuse storages that cannot undo
         result = []
-        with self._reader() as reader:
+        with self._reader() as reader, self._explaining(oid, 'oid'):
             for info in gocept.zodbundo.backends.object_history(
                     reader, oid, progress=self.progress, name=backend.name):
                 result.append(info)
@@ -85,9 +85,11 @@ class UndoTool:
         """[TransactionInfo] matching every filter given, newest first.
 
         `since`/`until`: datetime (naive means UTC) or POSIX seconds,
-        both inclusive; `user`: the whole user name or its last word
-        (Zope stores '/path user'); `description`: a regular expression
-        searched in the description; `oid`: only transactions that
+        both inclusive; `user`: the whole user name, the user id, or
+        for Zope's '<user folder path> <id>' names the folder path or
+        both; `description`: a regular expression searched in the
+        description (a string is compiled with re.MULTILINE, so ^ and $
+        match at each line); `oid`: only transactions that
         changed this object. At most `limit` (None: all) are returned;
         the history is read only as far as needed to find them.
         """
@@ -139,7 +141,7 @@ class UndoTool:
                 close()
 
     def _oid_log(self, oid, until_tid, since_tid):
-        with self._reader() as reader:
+        with self._reader() as reader, self._explaining(oid, 'oid'):
             for info in gocept.zodbundo.backends.object_history(
                     reader, oid, until_tid, self.progress,
                     self.backend.name):
@@ -150,7 +152,8 @@ class UndoTool:
     def show(self, tid):
         """TransactionInfo of `tid` whose `changes` lists ObjectChange."""
         tid = gocept.zodbundo.ids.parse_tid(tid)
-        txn, records = self.backend.records(tid)
+        with self._explaining(tid, 'tid'):
+            txn, records = self.backend.records(tid)
         changes = [
             gocept.zodbundo.info.ObjectChange(
                 oid=oid,
@@ -180,8 +183,10 @@ class UndoTool:
         for tid in _as_list(tids):
             tid = gocept.zodbundo.ids.parse_tid(tid)
             if tid not in located:
-                located[tid] = (
-                    backend.locate(tid, self.progress) if check else None)
+                with self._explaining(tid, 'tid'):
+                    located[tid] = (
+                        backend.locate(tid, self.progress) if check
+                        else None)
         if not located:
             raise gocept.zodbundo.errors.BadArgument(
                 'No transaction given to undo.')
@@ -456,9 +461,12 @@ class UndoTool:
         """
         oid = gocept.zodbundo.ids.parse_oid(oid)
         before = gocept.zodbundo.ids.parse_tid(before)
-        self._locate_or_explain(before)
+        with self._explaining(before, 'tid'):
+            self.backend.locate(before, self.progress)
         with self._reader() as instance:
-            current_tid, old = self._revert_source(instance, oid, before)
+            with self._explaining(oid, 'oid'):
+                current_tid, old = self._revert_source(
+                    instance, oid, before)
             discarded = []
             for info in gocept.zodbundo.backends.object_history(
                     instance, oid, name=self.backend.name):
@@ -552,8 +560,42 @@ class UndoTool:
                 ' {}.'.format(oid_hex, before_hex))
         return serial, old
 
-    def _locate_or_explain(self, tid):
-        return self.backend.locate(tid, self.progress)
+    @contextlib.contextmanager
+    def _explaining(self, raw, kind):
+        """Add to an unknown-id error that the id is known as the other
+        kind (arguments swapped: `history TID`, `revert TID --before
+        OID`)."""
+        try:
+            yield
+        except gocept.zodbundo.errors.BadId as error:
+            if not str(error).startswith('Unknown ' + kind):
+                raise
+            other, known = (('tid', self._is_tid) if kind == 'oid'
+                            else ('oid', self._is_oid))
+            if not known(raw):
+                raise
+            article = {'oid': 'an oid', 'tid': 'a tid'}
+            raise gocept.zodbundo.errors.BadId(
+                '{} This looks like {} ({} was expected): {} {} exists;'
+                ' check the order of the arguments.'.format(
+                    error, article[other], article[kind],
+                    'transaction' if other == 'tid' else 'object',
+                    gocept.zodbundo.ids.hexid(raw))) from None
+
+    def _is_tid(self, raw):
+        try:
+            self.backend.locate(raw)
+        except gocept.zodbundo.errors.Error:
+            return False
+        return True
+
+    def _is_oid(self, raw):
+        with self._reader() as instance:
+            try:
+                instance.load(raw)
+            except ZODB.POSException.POSKeyError:
+                return False
+        return True
 
 
 def _finish(instance, meta, finished):
@@ -564,7 +606,21 @@ def _finish(instance, meta, finished):
 
 
 def _user_matches(actual, wanted):
-    return actual == wanted or (actual.split() or [''])[-1] == wanted
+    """Does the user name `actual` match `wanted`: the whole name, the
+    id, or for Zope's '<folder path> <id>' names the folder path or both
+    ('shop/inner', '/shop/inner/editor', 'shop/inner editor')."""
+    if actual == wanted:
+        return True
+    folder, user_id = gocept.zodbundo.info.zope_user(actual)
+    wanted = wanted.strip()
+    if wanted == user_id:
+        return True
+    if folder is None:
+        return False
+    path = wanted.replace(' ', '/').rstrip('/')
+    if not path.startswith('/'):
+        path = '/' + path
+    return path in (folder, (folder.rstrip('/') + '/' + user_id))
 
 
 def _seconds(when):

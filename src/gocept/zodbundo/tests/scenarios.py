@@ -308,6 +308,36 @@ class UndoScenarios:
                                          user='alice')
         return tids
 
+    def test_zope_user_names_and_multi_line_descriptions(self):
+        # issue 11 item 7: Zope stores '<user folder path> <id>' and its
+        # own undo notes span lines.
+        self.make_objects('a', 'b')
+        root_user = self.set_values('1', 'a', note='edit by admin',
+                                    user=' admin')
+        inner = self.set_values('2', 'b', note='/shop\nUndo /shop',
+                                user='shop/inner editor')
+        for wanted, expected in (
+                ('admin', [root_user]), (' admin', [root_user]),
+                ('editor', [inner]), ('shop/inner', [inner]),
+                ('/shop/inner', [inner]), ('shop/inner editor', [inner]),
+                ('/shop/inner/editor', [inner]), ('shop', [])):
+            self.assertEqual(
+                expected, [i.tid for i in self.tool.log(user=wanted)],
+                wanted)
+        self.assertEqual(
+            [inner], [i.tid for i in self.tool.log(description='^Undo')])
+        info = self.tool.log(limit=1)[0]
+        self.assertEqual('editor', info.user_id)
+        self.assertEqual('/shop/inner', info.user_folder)
+        line = str(info)
+        self.assertNotIn('\n', line)
+        self.assertIn('editor (/shop/inner)  /shop\\nUndo /shop', line)
+        admin = self.tool.log(limit=2)[1]
+        self.assertEqual('/', admin.user_folder)
+        self.assertIn('  admin  edit by admin', str(admin))
+        self.assertEqual('shop/inner editor', info.as_json()['user'])
+        self.assertEqual('editor', info.as_json()['user_id'])
+
     def test_log_is_newest_first_with_limit(self):
         tids = self.make_log()
         log = self.tool.log(limit=2)
@@ -372,6 +402,25 @@ class UndoScenarios:
         with self.assertRaises(gocept.zodbundo.BadId) as caught:
             self.tool.history('0x7fffffff')
         self.assertIn('Unknown oid 000000007fffffff', str(caught.exception))
+
+    def test_swapped_oid_and_tid_are_named(self):
+        # issue 11 item 8: `history TID`, `revert TID --before OID`.
+        self.make_objects('a')
+        x = self.set_values('B', 'a')
+        oid = self.oid('a')
+        for call, expected in (
+                (lambda: self.tool.history(x), 'looks like a tid'),
+                (lambda: self.tool.log(oid=x), 'looks like a tid'),
+                (lambda: self.tool.show(oid), 'looks like an oid'),
+                (lambda: self.tool.preview(oid), 'looks like an oid'),
+                (lambda: self.tool.preview_revert(x, before=oid),
+                 'looks like an oid'),
+                (lambda: self.tool.preview_revert(x, before=x),
+                 'looks like a tid')):
+            with self.assertRaises(gocept.zodbundo.BadId) as caught:
+                call()
+            self.assertIn(expected, str(caught.exception))
+            self.assertNotIn('\n', str(caught.exception))
 
     def test_unknown_oid_error_names_the_storage(self):
         x = self.make_objects('a')

@@ -164,6 +164,49 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         self.assertEqual(0, code, out)
         self.assertEqual(['C', 'B'], self.values())
 
+    def test_undoing_twice_points_to_the_first_undo(self):
+        code, out, err = run('--file', self.path, '--json', 'undo', self.x,
+                             '--commit', '--note', 'first undo')
+        self.assertEqual(0, code, err)
+        first = json.loads(out)['transaction']['tid']
+        for commit in ((), ('--commit',)):
+            code, out, err = run('--file', self.path, 'undo', self.x,
+                                 *commit)
+            self.assertEqual(1, code, out + err)
+            self.assertIn('already undone by {}'.format(first), out)
+            self.assertIn('first undo', out)
+            self.assertIn('to redo it, undo {}'.format(first), out)
+            self.assertNotIn('--cascade', out)
+        code, out, err = run('--file', self.path, 'undo', self.x,
+                             '--cascade', '--commit')
+        self.assertEqual(1, code, out + err)
+        self.assertIn('Nothing to undo', err)
+
+    def test_swapped_arguments_are_named(self):
+        code, out, err = run('--file', self.path, 'history', self.x)
+        self.assertEqual(2, code)
+        self.assertIn('looks like a tid (an oid was expected)', err)
+        code, out, err = run('--file', self.path, 'revert', self.x,
+                             '--before', self.oid_a)
+        self.assertEqual(2, code)
+        self.assertIn('looks like an oid (a tid was expected)', err)
+
+    def test_version_and_help(self):
+        code, out, err = run('--version')
+        self.assertEqual(0, code)
+        self.assertRegex(out, r'^zodb-undo \S+')
+        code, out, err = run('--help')
+        self.assertEqual(0, code)
+        self.assertTrue(out.rstrip().splitlines()[-1].strip().startswith(
+            'zodb-undo --file'), out)
+        parser = gocept.zodbundo.cli.make_parser()
+        commands = parser._subparsers._group_actions[0].choices
+        for name, command in [('zodb-undo', parser)] + list(
+                commands.items()):
+            for action in command._actions:
+                if action.dest not in ('help', 'command'):
+                    self.assertTrue(action.help, (name, action.dest))
+
     def test_revert(self):
         code, out, err = run('--file', self.path, 'revert', self.oid_a,
                              '--before', self.x)
