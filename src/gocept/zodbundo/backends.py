@@ -195,8 +195,9 @@ class Backend:
                     yield record
                 return
 
-    def records(self, tid):
-        """[(oid, data)] written by `tid`; BadId when there is no `tid`."""
+    def records(self, tid, token=None):
+        """(transaction, [(oid, data)]) written by `tid`; BadId when there
+        is no `tid`. `token` is what `locate` returned, if known."""
         for txn in self._transaction(tid):
             return txn, [(r.oid, r.data) for r in txn]
         raise self.unknown(tid)

@@ -168,12 +168,15 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
             raise self.unknown(tid)
         return pos
 
-    def records(self, tid):
+    def records(self, tid, token=None):
         # Read from the located position: FileStorage's iterator would
         # interpolate by time and walk there with a seek per transaction.
-        pos = self.locate(tid)
         records = []
         with self._file() as f:
+            pos = token
+            if (pos is None or pos + TRANS_HDR_LEN > self._end()
+                    or self._header(f, pos)[0] != tid):
+                pos = self.locate(tid)  # (a pack may have moved it)
             header = self._header(f, pos)
             tid, tlen, status, ulen, dlen, elen = header
             txn = self._info(f, pos, header)

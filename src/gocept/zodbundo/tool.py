@@ -228,10 +228,10 @@ class UndoTool:
         if cascade:
             located = self._cascade(located)
         order = sorted(located, reverse=True)
-        self._check_blobs(order)
+        self._check_blobs(order, located)
         return order, located
 
-    def _check_blobs(self, order):
+    def _check_blobs(self, order, located):
         """Refuse, before writing, an undo that would lose blob data.
 
         FileStorage and RelStorage undo here and copy the restored blob
@@ -244,7 +244,8 @@ class UndoTool:
                 ZODB.interfaces.IBlobStorage.providedBy(storage)):
             return
         for tid in order:
-            blobs = [oid for oid, data in self.backend.records(tid)[1]
+            records = self.backend.records(tid, located.get(tid))[1]
+            blobs = [oid for oid, data in records
                      if data and ZODB.blob.is_blob_record(data)]
             if blobs:
                 raise gocept.zodbundo.errors.Refused(
