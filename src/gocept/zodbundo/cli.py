@@ -20,6 +20,7 @@ USAGE = 2
 
 UsageError = gocept.zodbundo.opening.UsageError
 CommandError = gocept.zodbundo.opening.CommandError
+open_db = gocept.zodbundo.opening.open_db
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -365,7 +366,7 @@ def _main(argv, stdout, stderr, debug):
                 'choose a command: log, history, show, undo, revert')
         writing = getattr(args, 'commit', False)
         output = Output(args.json, stdout, stderr)
-        db = gocept.zodbundo.opening.open_db(args, writing)
+        db = open_db(args, writing)
         try:
             return run(args, db, output)
         finally:

@@ -41,6 +41,11 @@ class CommandError(Exception):
     """The command cannot run (e.g. no server, damaged file): exit 1."""
 
 
+class Locked(CommandError, zc.lockfile.LockError):
+    """Another process holds the FileStorage's lock (exit 1); still a
+    `zc.lockfile.LockError` for callers that fall back to reading."""
+
+
 def open_db(args, writing):
     """The ZODB.DB the storage options of `args` name.
 
@@ -145,7 +150,7 @@ def open_filestorage(path, option, read_only, blob_dir, find_blobs=False):
     try:
         return ZODB.FileStorage.FileStorage(path, blob_dir=blob_dir)
     except zc.lockfile.LockError:
-        raise CommandError(
+        raise Locked(
             '{} {} is locked: the application (or another process) has it'
             ' open for writing. Stop it, or undo through its ZEO server'
             ' (--zeo) or RelStorage; reading commands work meanwhile'

@@ -11,6 +11,7 @@ import unittest
 
 import persistent.mapping
 import transaction
+import zc.lockfile
 import ZODB
 import ZODB.FileStorage
 
@@ -286,6 +287,11 @@ class FileCommandTests(SeedFile, unittest.TestCase):
             self.assertEqual(1, len(err.splitlines()), err)
             self.assertIn('is locked: the application', err)
             self.assertIn('Stop it, or undo through its ZEO server', err)
+            # Callers that fall back to reading catch it as LockError.
+            with self.assertRaises(zc.lockfile.LockError):
+                gocept.zodbundo.cli.open_db(
+                    gocept.zodbundo.cli.make_parser().parse_args(
+                        ['--file', self.path, 'log']), writing=True)
             code, out, err = run('--file', self.path, 'log')
             self.assertEqual(0, code, err)
 
