@@ -305,13 +305,13 @@ class UndoTool:
         writable storage the undo runs up to the vote and is aborted."""
         order, located = self._targets(tids, cascade)
         if cascade:
-            self._check_cascade_changes(order, tids)
+            self._check_cascade_changes(order, located, tids)
         return self._plan(order, located)
 
-    def _check_cascade_changes(self, order, tids):
+    def _check_cascade_changes(self, order, located, tids):
         """Refuse a cascade whose net effect is nothing (e.g. undoing a
         transaction together with the undo that already undid it)."""
-        entries, simulation = self._analyse(order)
+        entries, simulation = self._analyse(order, located)
         if any(e.status == gocept.zodbundo.info.CONFLICT for e in entries):
             return  # the plan reports the conflict
         if simulation.net_changes():
@@ -328,7 +328,7 @@ class UndoTool:
                 ', '.join(added) or 'transactions'))
 
     def _plan(self, order, located, failure=None, trial=True):
-        entries, simulation = self._analyse(order)
+        entries, simulation = self._analyse(order, located)
         if not trial or (self.db.storage.isReadOnly() and failure is None):
             return gocept.zodbundo.info.UndoPlan(
                 tuple(order), tuple(entries), 'analysis')
@@ -356,7 +356,7 @@ class UndoTool:
         return gocept.zodbundo.info.UndoPlan(
             tuple(order), tuple(entries), 'trial')
 
-    def _analyse(self, order):
+    def _analyse(self, order, located):
         """(PlanEntries, Simulation) from the histories alone."""
         backend = self.backend
         undoing = set(order)
@@ -366,7 +366,7 @@ class UndoTool:
                 backend, instance, self._loader(instance, 'loadBefore'),
                 self._resolver())
             for tid in order:
-                records = backend.records(tid)[1]
+                records = backend.records(tid, located.get(tid))[1]
                 later = {
                     oid: tuple(
                         t for t in self._later_tids(instance, oid, tid)
@@ -436,7 +436,7 @@ class UndoTool:
         check = not self.backend.verifies_tids
         order, located = self._targets(tids, cascade, check)
         if cascade:
-            self._check_cascade_changes(order, tids)
+            self._check_cascade_changes(order, located, tids)
         meta = self._meta(order, note, user)
         new_tid, failure = self._run(order, located, meta, commit=True)
         if failure is not None:
