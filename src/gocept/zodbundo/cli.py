@@ -277,8 +277,8 @@ def run(args, db, output):
 
 class LogLines(logging.Handler):
     """Log records as one line each on stderr; tracebacks only with
-    --debug, and at most `repeat` lines of one kind (e.g. a failed
-    conflict resolution per object), then a count."""
+    --debug, and of one kind (e.g. a failed conflict resolution per
+    object) at most `repeat` lines, then a count."""
 
     repeat = 3
 
@@ -289,7 +289,7 @@ class LogLines(logging.Handler):
         self.seen = {}
 
     def emit(self, record):
-        key = (record.name, record.msg)
+        key = (record.name, str(record.msg))
         count = self.seen[key] = self.seen.get(key, 0) + 1
         if count > self.repeat and not self.debug:
             return
@@ -312,7 +312,7 @@ class LogLines(logging.Handler):
                 self.stream.write(
                     'zodb-undo: {}: {} more like "{}"\n'.format(
                         name, count - self.repeat,
-                        ' '.join(str(msg).split())[:60]))
+                        ' '.join(msg.split())[:60]))
         self.seen = {}
         super().close()
 

@@ -7,7 +7,9 @@ it is opened for writing. A FileStorage is opened with its blob
 directory (given, configured, or found where buildouts keep it), since
 undoing a blob change without it loses the blob.
 """
+import contextlib
 import io
+import logging
 import os
 import stat
 import urllib.parse
@@ -133,8 +135,10 @@ def open_filestorage(path, option, read_only, blob_dir, find_blobs=False):
     if blob_dir is None and find_blobs:
         blob_dir = found_blob_dir(path)
     try:
-        storage = ZODB.FileStorage.FileStorage(
-            path, read_only=True, blob_dir=blob_dir if read_only else None)
+        with _quiet(not read_only):
+            storage = ZODB.FileStorage.FileStorage(
+                path, read_only=True,
+                blob_dir=blob_dir if read_only else None)
     except Exception as e:  # noqa: B902 whatever it is, the file is bad
         raise CommandError('{} {}: cannot be read as a FileStorage ({}:'
                            ' {}); {}'.format(option, path, type(e).__name__,
@@ -155,6 +159,20 @@ def open_filestorage(path, option, read_only, blob_dir, find_blobs=False):
             ' open for writing. Stop it, or undo through its ZEO server'
             ' (--zeo) or RelStorage; reading commands work meanwhile'
             ' (read-only).'.format(option, path)) from None
+
+
+@contextlib.contextmanager
+def _quiet(quiet):
+    """Silence FileStorage's log (e.g. a bad index) for the read-only
+    check when the writable open that follows will say it again."""
+    logger = logging.getLogger('ZODB.FileStorage')
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def check_damage(storage, path, option):
