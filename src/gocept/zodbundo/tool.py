@@ -27,6 +27,15 @@ def _as_list(tids):
     return list(tids)
 
 
+class _Located(dict):
+    """{tid: what `locate` returned}, with the records read meanwhile
+    (a committed transaction's records do not change)."""
+
+    def __init__(self):
+        super().__init__()
+        self.records = {}
+
+
 @zope.interface.implementer(IUndoTool)
 class UndoTool:
     """Undo tool for `db` (a ZODB.DB); also the `IUndoTool(db)` adapter.
@@ -179,7 +188,7 @@ class UndoTool:
         undo refuses unknown tids by itself).
         """
         backend = self.backend
-        located = {}
+        located = _Located()
         for tid in _as_list(tids):
             tid = gocept.zodbundo.ids.parse_tid(tid)
             if tid not in located:
@@ -191,6 +200,15 @@ class UndoTool:
             raise gocept.zodbundo.errors.BadArgument(
                 'No transaction given to undo.')
         return located
+
+    def _records(self, tid, located):
+        """[(oid, data)] of `tid`, read once per preview or undo."""
+        memo = getattr(located, 'records', None)
+        if memo is None:
+            return self.backend.records(tid, located.get(tid))[1]
+        if tid not in memo:
+            memo[tid] = self.backend.records(tid, located.get(tid))[1]
+        return memo[tid]
 
     def _later_tids(self, reader, oid, tid):
         """Transactions after `tid` that changed `oid`, newest first."""
@@ -211,7 +229,7 @@ class UndoTool:
 
     def _cascade_step(self, backend, reader, todo, located):
         tid = todo.pop()
-        for oid, data in backend.records(tid)[1]:
+        for oid, data in self._records(tid, located):
             for later in self._later_tids(reader, oid, tid):
                 if later in located:
                     continue
@@ -244,7 +262,7 @@ class UndoTool:
                 ZODB.interfaces.IBlobStorage.providedBy(storage)):
             return
         for tid in order:
-            records = self.backend.records(tid, located.get(tid))[1]
+            records = self._records(tid, located)
             blobs = [oid for oid, data in records
                      if data and ZODB.blob.is_blob_record(data)]
             if blobs:
@@ -366,7 +384,7 @@ class UndoTool:
                 backend, instance, self._loader(instance, 'loadBefore'),
                 self._resolver())
             for tid in order:
-                records = backend.records(tid, located.get(tid))[1]
+                records = self._records(tid, located)
                 later = {
                     oid: tuple(
                         t for t in self._later_tids(instance, oid, tid)
