@@ -4,6 +4,8 @@ import logging
 import os
 import shutil
 import struct
+import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -15,6 +17,7 @@ import ZODB.FileStorage
 
 import gocept.zodbundo.cli
 import gocept.zodbundo.tests.layers
+import gocept.zodbundo.tests.test_cli
 from gocept.zodbundo.tests.digest import file_state
 from gocept.zodbundo.tests.digest import storage_state
 from gocept.zodbundo.tests.test_cli import run
@@ -343,6 +346,65 @@ class FileChecksTests(unittest.TestCase):
         self.assertEqual(0, code, err)
         self.assertNotIn('Traceback', err)
         self.assertLessEqual(len(err.splitlines()), 2, err)
+
+
+GONE_MODULE = """
+import persistent
+
+
+class Counter(persistent.Persistent):
+
+    value = 0
+
+    def _p_resolveConflict(self, old, committed, new):
+        return committed
+"""
+
+
+class MissingClassesTests(unittest.TestCase):
+    """issue 11 item 13: the application's classes cannot be imported."""
+
+    def test_unimportable_classes_cost_no_traceback(self):
+        directory = tempfile.mkdtemp(prefix='zodbundo.')
+        self.addCleanup(shutil.rmtree, directory)
+        path = os.path.join(directory, 'Data.fs')
+        script = os.path.join(directory, 'make.py')
+        with open(os.path.join(directory, 'zodbundo_gone.py'), 'w') as f:
+            f.write(GONE_MODULE)
+        with open(script, 'w') as f:
+            f.write(
+                'import sys, transaction, ZODB, ZODB.FileStorage\n'
+                'sys.path.insert(0, {directory!r})\n'
+                'import zodbundo_gone\n'
+                'db = ZODB.DB(ZODB.FileStorage.FileStorage({path!r}))\n'
+                'root = db.open().root()\n'
+                'for i in range(30):\n'
+                '    root[i] = zodbundo_gone.Counter()\n'
+                'transaction.commit()\n'
+                'for value in (1, 2):\n'
+                '    for i in range(30):\n'
+                '        root[i].value = value\n'
+                '    transaction.commit()\n'
+                '    print(db.lastTransaction().hex())\n'
+                'db.close()\n'.format(directory=directory, path=path))
+        argv, env = gocept.zodbundo.tests.test_cli.command()
+        made = subprocess.run(
+            [sys.executable, script], capture_output=True, text=True,
+            timeout=120, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                sys.path)))
+        self.assertEqual(0, made.returncode, made.stderr)
+        first = made.stdout.split()[0]
+        os.remove(os.path.join(directory, 'zodbundo_gone.py'))
+        for commit in ((), ('--commit',)):
+            result = subprocess.run(
+                argv + ['--file', path, 'undo', first, *commit],
+                capture_output=True, text=True, timeout=120, env=env,
+                cwd=directory)
+            self.assertEqual(1, result.returncode, result.stderr)
+            self.assertIn('30 conflict(s)', result.stdout)
+            self.assertNotIn('Traceback', result.stderr)
+            self.assertLessEqual(len(result.stderr.splitlines()), 4,
+                                 result.stderr)
 
 
 class LogLinesTests(unittest.TestCase):
