@@ -344,10 +344,22 @@ def _open_config(path, name, option, read_only, blobs):
     settings = getattr(factory, 'config', None)
     if read_only and hasattr(settings, 'read_only'):
         settings.read_only = True
+    schema_kept = getattr(settings, 'create_schema', False)
+    if schema_kept:
+        # RelStorage would create its tables in an empty database.
+        settings.create_schema = False
     if blobs and getattr(settings, 'blob_dir', False) is None:
         settings.blob_dir = blobs
     try:
         return ZODB.DB(factory.open(), **dbkw)
     except (KeyError, ValueError, TypeError) as e:
         raise UsageError('{}: {}'.format(where, e)) from None
+    except Exception as e:  # noqa: B902 say why, in one line
+        if not schema_kept:
+            raise
+        raise CommandError(
+            '{}: cannot open the storage ({}: {}); zodb-undo never creates'
+            ' a storage or its tables: is this the database the'
+            ' application uses?'.format(
+                where, type(e).__name__, ' '.join(str(e).split()))) from e
 

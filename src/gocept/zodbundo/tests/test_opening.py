@@ -198,6 +198,42 @@ class RelStorageBlobTests(ServerBlobTests, unittest.TestCase):
         self.assertEqual(state, storage_state(self.layer['zodbDB'].storage))
         self.assertEqual(b'WRONG', self.blob_data())
 
+    def test_config_of_an_empty_database_creates_no_tables(self):
+        # issue 11 item 11 for RelStorage: create-schema (default true)
+        # would create the tables in an empty database.
+        import psycopg2
+        name = 'gocept_zodbundo_empty_{}'.format(os.getpid())
+        admin = psycopg2.connect(self.layer['postgresql_dsn'])
+        admin.autocommit = True
+        self.addCleanup(admin.close)
+        with admin.cursor() as cursor:
+            cursor.execute('CREATE DATABASE {}'.format(name))
+        self.addCleanup(self.drop, admin, name)
+        dsn = psycopg2.extensions.make_dsn(
+            self.layer['postgresql_dsn'], dbname=name)
+        path = os.path.join(tempfile.mkdtemp(), 'empty.conf')
+        self.addCleanup(shutil.rmtree, os.path.dirname(path))
+        with open(path, 'w') as f:
+            f.write('%import relstorage\n<relstorage>\n  <postgresql>\n'
+                    '    dsn {}\n  </postgresql>\n</relstorage>\n'.format(
+                        dsn))
+        code, out, err = run('--config', path, 'log')
+        self.assertNotEqual(0, code)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertIn('never creates a storage', err)
+        connection = psycopg2.connect(dsn)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_tables"
+                               " WHERE schemaname = 'public'")
+                self.assertEqual(0, cursor.fetchone()[0])
+        finally:
+            connection.close()
+
+    def drop(self, admin, name):
+        with admin.cursor() as cursor:
+            cursor.execute('DROP DATABASE IF EXISTS {}'.format(name))
+
     def test_config_with_blob_dir(self):
         code, out, err = run('--config', self.layer['zodb_config'], 'undo',
                              self.t2, '--commit')
