@@ -1,6 +1,7 @@
 """Who may use the pages: Host header, password, token; as a Pyramid tween.
 
-Checked on every request, in this order:
+Checked on every request, in this order (then, with commits not allowed,
+every request but GET and HEAD is refused with 403):
 
 1. The Host header names the address the server listens on (else 403):
    a page of another site whose name resolves to 127.0.0.1 (DNS
@@ -132,6 +133,7 @@ def _refuse(status, message, headers=None):
 def tween_factory(handler, registry):
     """Pyramid tween: refuse requests before any view runs."""
     access = registry.settings['zodbundo.access']
+    commits = registry.settings['zodbundo.commits']
 
     def tween(request):
         if not access.host_allowed(request.host):
@@ -152,6 +154,8 @@ def tween_factory(handler, registry):
         if not access.token_matches(request.cookies.get(access.cookie_name)):
             return _refuse(403, 'Forbidden: open the URL `zodb-undo serve`'
                            ' printed (it carries the secret token).')
+        if request.method not in ('GET', 'HEAD') and not commits.allowed:
+            return _refuse(403, 'Forbidden: ' + commits.reason)
         return handler(request)
 
     return tween

@@ -242,6 +242,8 @@ _repr.maxtuple = 6
 
 def _short(value):
     """A readable one-line summary of `value` (at most ~100 characters)."""
+    if isinstance(value, Reference):
+        return repr(value)
     if isinstance(value, bytes):
         try:
             text = value.decode('utf-8')
