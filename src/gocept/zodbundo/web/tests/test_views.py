@@ -101,11 +101,13 @@ class LogPageTest(PageTest):
             tids(oid=self.oid('a')))
         times = {k: gocept.zodbundo.ids.tid_time(v)
                  for k, v in self.tids.items()}
-        iso = {k: datetime.datetime.fromtimestamp(
-            v, datetime.timezone.utc).isoformat() for k, v in times.items()}
+        def iso(seconds):
+            return datetime.datetime.fromtimestamp(
+                seconds, datetime.timezone.utc).isoformat()
         self.assertEqual(
             [self.tids['later'].hex(), self.tids['bad'].hex()],
-            tids(since=iso['bad'], until=iso['later']))
+            tids(since=iso(times['bad'] - 1e-3),
+                 until=iso(times['later'] + 1e-3)))
 
     def test_bad_filters_are_400_naming_the_problem(self):
         for params, text in [
