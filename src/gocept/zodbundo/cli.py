@@ -329,14 +329,17 @@ def run(args, db, output):
                     dict(committed=True, transaction=info.as_json()))
         return OK
     if command == 'revert':
+        plan = tool.preview_revert(args.oid, before=args.before)
         if not args.commit:
-            plan = _revert_dry_run(tool, args)
-            output.emit(plan, dict(committed=False, description=plan))
+            output.emit(
+                str(plan) + '\nDry run: nothing written; add --commit to'
+                ' revert.', dict(committed=False, plan=plan.as_json()))
             return OK
         info = tool.revert(args.oid, before=args.before, note=args.note,
-                           user=args.user)
-        output.emit('Committed {}'.format(info),
-                    dict(committed=True, transaction=info.as_json()))
+                           user=args.user, plan=plan)
+        output.emit('{}\nCommitted {}'.format(plan, info),
+                    dict(committed=True, plan=plan.as_json(),
+                         transaction=info.as_json()))
         return OK
     raise UsageError('choose a command: log, history, show, undo, revert')
 
@@ -359,16 +362,6 @@ def _history_oid(args, db):
         import gocept.zodbundo.paths
         return gocept.zodbundo.paths.resolve_path(db, args.path)
     return args.oid
-
-
-def _revert_dry_run(tool, args):
-    # The same checks as the real revert, so the dry run refuses alike.
-    state = tool._check_revert(args.oid, args.before)
-    return ('Would restore {} to its state of {} (dry run: nothing'
-            ' written; add --commit).'.format(
-                gocept.zodbundo.ids.hexid(
-                    gocept.zodbundo.ids.parse_oid(args.oid)),
-                gocept.zodbundo.ids.hexid(state)))
 
 
 def main(argv=None, stdout=None, stderr=None):

@@ -166,3 +166,45 @@ class UndoPlan:
         return dict(tids=self.tids_hex, clean=self.clean,
                     checked_by=self.checked_by,
                     entries=[e.as_json() for e in self.entries])
+
+
+@dataclasses.dataclass(frozen=True)
+class RevertPlan:
+    """What `revert(oid, before)` would write and what it throws away.
+
+    `restored_tid` is the transaction whose state of `oid` is written
+    back (the last change before `before`); `current_tid` the object's
+    current state, which the commit refuses to overwrite if it has
+    changed meanwhile. `discarded` lists, newest first, the
+    `TransactionInfo` of every transaction at or after `before` whose
+    change to the object the revert throws away (later changes to other
+    keys of the same object included): show it before committing.
+    """
+
+    oid: bytes
+    before: bytes
+    class_name: str
+    restored_tid: bytes
+    current_tid: bytes
+    discarded: tuple = ()
+
+    @property
+    def oid_hex(self):
+        return gocept.zodbundo.ids.hexid(self.oid)
+
+    def __str__(self):
+        lines = ['Revert {} ({}) to its state of {}, discarding the'
+                 ' changes of {} transaction(s):'.format(
+                     self.oid_hex, self.class_name,
+                     gocept.zodbundo.ids.hexid(self.restored_tid),
+                     len(self.discarded))]
+        lines.extend('  ' + str(info) for info in self.discarded)
+        return '\n'.join(lines)
+
+    def as_json(self):
+        hexid = gocept.zodbundo.ids.hexid
+        return dict(oid=self.oid_hex, before=hexid(self.before),
+                    class_name=self.class_name,
+                    restored_tid=hexid(self.restored_tid),
+                    current_tid=hexid(self.current_tid),
+                    discarded=[i.as_json() for i in self.discarded])

@@ -32,5 +32,13 @@ class IUndoTool(zope.interface.Interface):
         an object cannot be restored.
         """
 
-    def revert(oid, before, note=None, user=None):
-        """Write `oid`'s state as of before `before` as a new transaction."""
+    def preview_revert(oid, before):
+        """RevertPlan for `revert`; its `discarded` lists every transaction
+        whose change to `oid` the revert throws away. Never writes."""
+
+    def revert(oid, before, note=None, user=None, plan=None):
+        """Write `oid`'s state as of before `before` as a new transaction.
+
+        With `plan` (from `preview_revert`), refused if `oid` changed
+        since the preview.
+        """

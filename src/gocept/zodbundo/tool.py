@@ -342,30 +342,71 @@ class UndoTool:
             description=gocept.zodbundo.backends.text(meta.description),
             size=None, extension=dict(meta.extension))
 
-    def revert(self, oid, before, note=None, user=None):
-        """Store `oid`'s state as it was before `before`, as a new
-        transaction (for when undoing the whole transaction conflicts).
+    def preview_revert(self, oid, before):
+        """RevertPlan for `revert(oid, before)`; never writes.
 
-        Refused where the object did not exist before `before`.
-        Returns the new transaction's TransactionInfo.
+        Its `discarded` lists every transaction at or after `before` whose
+        change to `oid` the revert throws away. Raises what `revert`
+        raises (BadId, Refused) where reverting is impossible or would
+        change nothing.
         """
         oid = gocept.zodbundo.ids.parse_oid(oid)
         before = gocept.zodbundo.ids.parse_tid(before)
-        self.backend.locate(before, self.progress)
-        oid_hex = gocept.zodbundo.ids.hexid(oid)
-        before_hex = gocept.zodbundo.ids.hexid(before)
+        self._locate_or_explain(before)
+        with self._reader() as instance:
+            current_tid, old = self._revert_source(instance, oid, before)
+            discarded = []
+            for info in gocept.zodbundo.backends.object_history(
+                    instance, oid, name=self.backend.name):
+                if info.tid < before:
+                    break
+                discarded.append(info)
+        return gocept.zodbundo.info.RevertPlan(
+            oid=oid, before=before,
+            class_name=gocept.zodbundo.backends.class_name(old[0]),
+            restored_tid=old[1], current_tid=current_tid,
+            discarded=tuple(discarded))
+
+    def revert(self, oid, before, note=None, user=None, plan=None):
+        """Store `oid`'s state as it was before `before`, as a new
+        transaction (for when undoing the whole transaction conflicts).
+
+        Refused where the object did not exist before `before` or is
+        already in that state. `plan`, a RevertPlan from `preview_revert`,
+        makes the commit write exactly what was previewed: Refused if the
+        object changed since. The new transaction's extension
+        'revert_of' records oid, before and the discarded tids.
+        Returns the new transaction's TransactionInfo.
+        """
+        if plan is None:
+            plan = self.preview_revert(oid, before)
+        elif (plan.oid != gocept.zodbundo.ids.parse_oid(oid)
+              or plan.before != gocept.zodbundo.ids.parse_tid(before)):
+            raise gocept.zodbundo.errors.BadArgument(
+                'The plan given is for {} before {}, not for this'
+                ' revert.'.format(plan.oid_hex,
+                                  gocept.zodbundo.ids.hexid(plan.before)))
+        oid_hex = plan.oid_hex
+        before_hex = gocept.zodbundo.ids.hexid(plan.before)
         if note is None:
             note = 'Revert {} to its state before {}'.format(
                 oid_hex, before_hex)
         meta = ZODB.Connection.TransactionMetaData(
             user=user or '', description=note,
-            extension={'revert_of': {'oid': oid_hex, 'before': before_hex}})
+            extension={'revert_of': {
+                'oid': oid_hex, 'before': before_hex,
+                'discarded': [i.tid_hex for i in plan.discarded]}})
         finished = []
         with self._reader() as instance:
-            serial, old = self._revert_source(instance, oid, before)
+            serial, old = self._revert_source(instance, plan.oid, plan.before)
+            if serial != plan.current_tid:
+                raise gocept.zodbundo.errors.Refused(
+                    'Not reverted: {} changed since the preview (now {});'
+                    ' preview again.'.format(
+                        oid_hex, gocept.zodbundo.ids.hexid(serial)))
             instance.tpc_begin(meta)
             try:
-                instance.store(oid, serial, old[0], '', meta)
+                instance.store(plan.oid, serial, old[0], '', meta)
                 instance.tpc_vote(meta)
                 _finish(instance, meta, finished)
             except BaseException:
@@ -376,17 +417,6 @@ class UndoTool:
             tid=new_tid, time=gocept.zodbundo.ids.tid_time(new_tid),
             user=user or '', description=note, size=None,
             extension=dict(meta.extension))
-
-    def _check_revert(self, oid, before):
-        """Run `revert`'s checks without writing (the command's dry run).
-
-        Returns the tid of the state `revert` would restore.
-        """
-        oid = gocept.zodbundo.ids.parse_oid(oid)
-        before = gocept.zodbundo.ids.parse_tid(before)
-        self.backend.locate(before, self.progress)
-        with self._reader() as instance:
-            return self._revert_source(instance, oid, before)[1][1]
 
     def _revert_source(self, instance, oid, before):
         """(serial of the current state, `loadBefore` result) for `revert`.
@@ -417,6 +447,9 @@ class UndoTool:
                 'Nothing to revert: {} is already as it was before'
                 ' {}.'.format(oid_hex, before_hex))
         return serial, old
+
+    def _locate_or_explain(self, tid):
+        return self.backend.locate(tid, self.progress)
 
 
 def _finish(instance, meta, finished):

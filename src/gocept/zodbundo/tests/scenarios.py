@@ -235,6 +235,40 @@ class UndoScenarios:
         self.assertEqual(info.tid, self.tool.history(self.oid('a'))[0].tid)
         self.assertIn('Revert', self.tool.log(limit=1)[0].description)
 
+    def test_revert_preview_lists_every_discarded_later_change(self):
+        self.make_objects('a')
+        x = self.set_values('B', 'a', note='bad import')
+        self.root['a']['other'] = 'kept?'
+        later = self.commit('unrelated key, later', user='bob',
+                            obj=self.root['a'])
+        plan = self.tool.preview_revert(self.oid('a'), before=x)
+        self.assertEqual([later, x], [i.tid for i in plan.discarded])
+        self.assertEqual('unrelated key, later',
+                         plan.discarded[0].description)
+        self.assertEqual('bob', plan.discarded[0].user)
+        self.assertEqual(later, plan.current_tid)
+        self.assertIn(later.hex(), str(plan))
+        self.assertEqual(
+            [later.hex(), x.hex()],
+            [i['tid'] for i in plan.as_json()['discarded']])
+        info = self.tool.revert(self.oid('a'), before=x, plan=plan)
+        self.assertEqual(
+            [later.hex(), x.hex()],
+            info.extension['revert_of']['discarded'])
+        self.refresh()
+        self.assertNotIn('other', self.root['a'])
+
+    def test_revert_with_a_stale_plan_is_refused(self):
+        self.make_objects('a')
+        x = self.set_values('B', 'a')
+        plan = self.tool.preview_revert(self.oid('a'), before=x)
+        self.set_values('C', 'a')
+        before = self.written_state()
+        with self.assertRaises(gocept.zodbundo.Refused) as caught:
+            self.tool.revert(self.oid('a'), before=x, plan=plan)
+        self.assertIn('changed since the preview', str(caught.exception))
+        self.assertEqual(before, self.written_state())
+
     def test_revert_refuses_object_that_did_not_exist_before(self):
         x = self.make_objects('new')
         with self.assertRaises(gocept.zodbundo.Refused) as caught:

@@ -144,12 +144,41 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         code, out, err = run('--file', self.path, 'revert', self.oid_a,
                              '--before', self.x)
         self.assertEqual(0, code, err)
-        self.assertIn('dry run', out)
+        self.assertIn('Dry run', out)
         self.assertEqual(['B', 'B'], self.values())
         code, out, err = run('--file', self.path, 'revert', self.oid_a,
                              '--before', self.x, '--commit')
         self.assertEqual(0, code, err)
         self.assertEqual(['A', 'B'], self.values())
+
+    def test_revert_lists_the_later_changes_it_discards(self):
+        with self.open() as root:
+            root['a']['other'] = 'later, unrelated'
+            later = self.commit('another key of a', user='bob')
+        size = self.size()
+        code, out, err = run('--file', self.path, 'revert', self.oid_a,
+                             '--before', self.x)
+        self.assertEqual(0, code, err)
+        lines = out.splitlines()
+        self.assertIn('discarding the changes of 2 transaction(s)', lines[0])
+        self.assertTrue(lines[1].strip().startswith(later), out)
+        self.assertIn('another key of a', lines[1])
+        self.assertIn('bob', lines[1])
+        self.assertTrue(lines[2].strip().startswith(self.x), out)
+        self.assertEqual(size, self.size())
+        code, out, err = run('--file', self.path, '--json', 'revert',
+                             self.oid_a, '--before', self.x)
+        discarded = json.loads(out)['plan']['discarded']
+        self.assertEqual([later, self.x], [d['tid'] for d in discarded])
+        self.assertEqual('another key of a', discarded[0]['description'])
+        code, commit_out, err = run('--file', self.path, 'revert',
+                                    self.oid_a, '--before', self.x,
+                                    '--commit')
+        self.assertEqual(0, code, err)
+        self.assertEqual(lines[:3], commit_out.splitlines()[:3])
+        self.assertIn('Committed', commit_out)
+        with self.open() as root:
+            self.assertNotIn('other', root['a'])
 
     def test_revert_dry_run_refuses_what_commit_refuses(self):
         code, out, err = run('--file', self.path, 'revert', self.oid_a,

@@ -363,33 +363,21 @@ def _revert_request(params):
             gocept.zodbundo.ids.parse_tid(before))
 
 
-def _revert_plan(tool, oid, before):
-    """What `revert` would restore and which changes it discards."""
-    restored = tool._check_revert(oid, before)
-    since = gocept.zodbundo.ids.tid_time(before)
-    discarded = [info for info in tool.log(oid=oid, since=since, limit=None)
-                 if info.tid >= before]
-    storage = tool.db.storage
-    current, serial = _load_before(storage, oid, b'\xff' * 8)
-    old = _load_serial(storage, oid, restored)
-    return dict(
-        oid=gocept.zodbundo.ids.hexid(oid),
-        before=gocept.zodbundo.ids.hexid(before),
-        restored=gocept.zodbundo.ids.hexid(restored),
-        current=gocept.zodbundo.ids.hexid(serial) if serial else None,
-        discarded=[i.tid_hex for i in discarded]), discarded, current, old
-
-
 def _revert_preview(request, oid, before, message=None):
     tool = _tool(request)
-    plan, discarded, current, old = _revert_plan(tool, oid, before)
+    plan = tool.preview_revert(oid, before)
+    storage = tool.db.storage
+    current = _load_serial(storage, plan.oid, plan.current_tid)
+    old = _load_serial(storage, plan.oid, plan.restored_tid)
     changes, problem = _changes(current, old)
     result = _base(request, 'Revert preview')
     result.update(
-        plan=plan, discarded=[_row(i) for i in discarded],
-        class_name=gocept.zodbundo.backends.class_name(current),
-        changes=changes, problem=problem, fingerprint=fingerprint(plan),
-        message=message)
+        plan=dict(oid=plan.oid_hex, before=gocept.zodbundo.ids.hexid(
+            plan.before), restored=gocept.zodbundo.ids.hexid(
+                plan.restored_tid)),
+        discarded=[_row(i) for i in plan.discarded],
+        class_name=plan.class_name, changes=changes, problem=problem,
+        fingerprint=fingerprint(plan.as_json()), message=message)
     return result
 
 
@@ -408,14 +396,15 @@ def revert_commit(request):
     _check_commits(request)
     oid, before = _revert_request(request.POST)
     tool = _tool(request)
-    plan = _revert_plan(tool, oid, before)[0]
-    if fingerprint(plan) != request.POST.get('plan'):
+    plan = tool.preview_revert(oid, before)
+    if fingerprint(plan.as_json()) != request.POST.get('plan'):
         request.response.status = 409
         return _revert_preview(
             request, oid, before, message='The object changed since the'
             ' preview: this is the new plan. Nothing was written.')
+    # Refused (409) if the object changes between here and the commit.
     info = tool.revert(oid, before=before, note=_note(request),
-                       user=_user(request))
+                       user=_user(request), plan=plan)
     raise pyramid.httpexceptions.HTTPSeeOther(
         request.route_url('result', tid=info.tid_hex))
 
