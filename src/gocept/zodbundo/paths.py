@@ -31,8 +31,8 @@ def resolve_path(db, path):
         oid = getattr(obj, '_p_oid', None)
         if oid is None:
             raise gocept.zodbundo.errors.BadArgument(
-                'Path {}: {} is a {}, not a persistent object (it has no'
-                ' history of its own; try its parent).'.format(
+                'Path {}: {} is a value of type {}, not a persistent'
+                ' object (it has no history of its own; try its parent).'.format(
                     path, walked or '/', type(obj).__name__))
         return oid
     finally:
