@@ -21,6 +21,17 @@ storage's ``undoLog(0, -20)``; peak memory by tracemalloc.
                                  [--rs-size 20000] [--skip-relstorage]
                                  [--check]
 
+Web section (``--skip-web`` leaves it out): on the same FileStorage,
+the median time of ``gocept.zodbundo.web``'s log page (first page and a
+page 50,000 transactions deep) and of the history page of an object with
+1,000 revisions, each a full WSGI request rendered by Chameleon, at 5,000
+and at 100,000 transactions; next to the storage call Zope's
+``manage_UndoForm`` makes (``undoable_transactions``: ``db.undoInfo(first,
+first + 20, spec)``; without Zope's DTML rendering, so a lower bound of
+Zope's time) and zodbbrowser's history view where zodbbrowser is
+installed. Targets: each page under 50 ms at the median, flat within 1.3x
+from 5,000 to 100,000 transactions, at least 2x faster than each peer.
+
 ``--check`` exits 1 when a target ratio is missed.
 """
 import argparse
@@ -29,6 +40,7 @@ import importlib
 import os
 import pickle
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -244,6 +256,122 @@ def report_logs(report, storage, logs, limit):
         storage, logs[0][0], logs[-1][0]), logs[0][1], logs[-1][1], limit)
 
 
+def median(function, repeat):
+    """Median wall time of `repeat` calls of function(), in seconds."""
+    times = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+class WebPages:
+    """Requests to gocept.zodbundo.web's pages, straight through WSGI."""
+
+    def __init__(self, db):
+        import gocept.zodbundo.web
+        self.app = gocept.zodbundo.web.make_app(
+            db, 'bench', ['localhost:80'])
+
+    def get(self, path):
+        import webob
+        request = webob.Request.blank(path, headers={
+            'Host': 'localhost:80', 'Cookie': 'zodbundo_token=bench'})
+        response = request.get_response(self.app)
+        if response.status_code != 200:
+            raise AssertionError('{} answered {}: {}'.format(
+                path, response.status, response.text[:300]))
+        return response
+
+    def timer(self, path, repeat):
+        return median(lambda: self.get(path), repeat)
+
+
+def deep_tid(tool, depth):
+    """The tid `depth` transactions back from the newest."""
+    for count, info in enumerate(tool.iter_log(), 1):
+        if count == depth:
+            return info.tid
+    raise ValueError('history shorter than {}'.format(depth))
+
+
+def web_times(db, history, repeat, deep=None):
+    """{page: median seconds} of our pages on `db`."""
+    pages = WebPages(db)
+    tool = gocept.zodbundo.UndoTool(db)
+    oid = history.filler_oids[0].hex()
+    times = {
+        'log page 1': pages.timer('/', repeat),
+        'history page of one object': pages.timer('/object/' + oid, repeat),
+    }
+    if deep is not None:
+        tid = deep_tid(tool, deep)
+        times['log page {:,} deep'.format(deep)] = pages.timer(
+            '/?before=' + tid.hex(), repeat)
+    revisions = len(tool.history(oid, size=None))
+    return times, revisions
+
+
+def zope_undo_form(db):
+    """Zope's `undoable_transactions` (what manage_UndoForm lists), or
+    None where Zope is not installed.
+
+    Zope's own method on a stand-in object whose `_p_jar` is `db`'s:
+    the storage call and Zope's formatting of every entry, without the
+    DTML rendering (so a lower bound of the form's time).
+    """
+    try:
+        import App.Undo
+    except ImportError:
+        return None
+    import types
+    context = types.SimpleNamespace(_p_jar=types.SimpleNamespace(
+        db=lambda: db))
+
+    def undoable(first):
+        return App.Undo.UndoSupport.undoable_transactions(
+            context, first, first + 20, 20)
+    return undoable
+
+
+def web(report, args, db, history, small):
+    report.line('Web pages (median of {} requests, WSGI + Chameleon):'
+                .format(args.web_repeat))
+    deep = min(50000, history.total - 100)
+    large, revisions = web_times(db, history, args.web_repeat, deep)
+    small_times, small_revisions = small
+    for page, seconds in sorted(large.items()):
+        verdict = 'met' if seconds < 0.05 else 'MISSED'
+        if seconds >= 0.05:
+            report.misses.append('web ' + page + ' under 50 ms')
+        report.line('  {:<44} {}  target < 50 ms: {}'.format(
+            page, ms(seconds), verdict))
+    report.line('  (the object has {:,} revisions at {:,} transactions,'
+                ' {:,} at {:,})'.format(revisions, history.total,
+                                        small_revisions, args.fs_size // 20))
+    for page in ('log page 1', 'history page of one object'):
+        report.flat('web {} {:,} -> {:,}'.format(
+            page, args.fs_size // 20, history.total),
+            small_times[page], large[page], 1.3)
+    undoable = zope_undo_form(db)
+    for first, page in ((0, 'log page 1'),
+                        (deep, 'log page {:,} deep'.format(deep))):
+        storage_call = median(lambda: db.undoInfo(first, first + 20),
+                              args.web_repeat)
+        report.line('  {:<44} undoInfo({:,}, +20) alone {}'.format(
+            page, first, ms(storage_call)))
+        if undoable is None:
+            continue
+        zope = median(lambda: undoable(first), args.web_repeat)
+        report.ratio('{} vs Zope undoable_transactions'.format(page),
+                     zope, large[page], 2)
+    if undoable is None:
+        report.line('  Zope: not installed (extra "zope"), not compared')
+    report.line('  zodbbrowser: not in the bench extra (see'
+                ' bench/README.rst)')
+
+
 def filestorage(report, args, directory):
     size = args.fs_size
     depths = [10, 1000, size]
@@ -258,10 +386,13 @@ def filestorage(report, args, directory):
     checkpoints = {size // 20, size // 10, size // 5, size // 2}
     logs = []
     measure_log = log_timer(db, tool, args.repeat)
+    small_web = []
 
     def checkpoint(count):
         if count in checkpoints:
             logs.append(measure_log(count))
+        if count == size // 20 and not args.skip_web:
+            small_web.append(web_times(db, history, args.web_repeat))
 
     # Like synchronous_commit=off: no fsync while building.
     module = importlib.import_module('ZODB.FileStorage.FileStorage')
@@ -285,6 +416,8 @@ def filestorage(report, args, directory):
         for depth in depths:
             measure_undo(report, db, history, depth, targets.get(depth))
         memory(report, db)
+        if not args.skip_web:
+            web(report, args, db, history, small_web[0])
     finally:
         db.close()
     return path
@@ -406,6 +539,8 @@ def main(argv=None):
     parser.add_argument('--fs-size', type=int, default=100000)
     parser.add_argument('--rs-size', type=int, default=20000)
     parser.add_argument('--skip-relstorage', action='store_true')
+    parser.add_argument('--skip-web', action='store_true')
+    parser.add_argument('--web-repeat', type=int, default=21)
     parser.add_argument('--check', action='store_true')
     args = parser.parse_args(argv)
     report = Report()

@@ -10,6 +10,7 @@ import collections
 import copyreg
 import datetime
 import decimal
+import functools
 import io
 import pickle
 import reprlib
@@ -92,6 +93,7 @@ class _Stub:
         return '{}({})'.format(type(self).__qualname__, _short(inner))
 
 
+@functools.lru_cache(maxsize=1024)
 def _stub_class(module, name):
     return type(name, (_Stub,), {
         '__module__': module, '__qualname__': '{}.{}'.format(module, name)})
