@@ -106,8 +106,8 @@ class LogPageTest(PageTest):
                 seconds, datetime.timezone.utc).isoformat()
         self.assertEqual(
             [self.tids['later'].hex(), self.tids['bad'].hex()],
-            tids(since=iso(times['bad'] - 1e-3),
-                 until=iso(times['later'] + 1e-3)))
+            tids(since=iso((times['create'] + times['bad']) / 2),
+                 until=iso((times['later'] + times['script']) / 2)))
 
     def test_bad_filters_are_400_naming_the_problem(self):
         for params, text in [
