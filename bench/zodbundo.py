@@ -306,9 +306,14 @@ def web_times(db, history, repeat, deep=None):
         'history page of one object': pages.timer('/object/' + oid, repeat),
     }
     if deep is not None:
+        # A fresh app: the first request finds the tid without the
+        # positions later requests remember (FileStorage's Marks).
+        pages = WebPages(db)
         tid = deep_tid(tool, deep)
-        times['log page {:,} deep'.format(deep)] = pages.timer(
-            '/?before=' + tid.hex(), repeat)
+        path = '/?before=' + tid.hex()
+        times['log page {:,} deep, first request'.format(deep)] = median(
+            lambda: pages.get(path), 1)
+        times['log page {:,} deep'.format(deep)] = pages.timer(path, repeat)
     revisions = len(tool.history(oid, size=None))
     return times, revisions
 
@@ -342,6 +347,10 @@ def web(report, args, db, history, small):
     large, revisions = web_times(db, history, args.web_repeat, deep)
     small_times, small_revisions = small
     for page, seconds in sorted(large.items()):
+        if page.endswith('first request'):
+            report.line('  {:<44} {}  (once, not a median)'.format(
+                page, ms(seconds)))
+            continue
         verdict = 'met' if seconds < 0.05 else 'MISSED'
         if seconds >= 0.05:
             report.misses.append('web ' + page + ' under 50 ms')
