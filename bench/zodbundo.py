@@ -22,8 +22,8 @@ storage's ``undoLog(0, -20)``; peak memory by tracemalloc.
                                  [--check]
 
 Web section (``--skip-web`` leaves it out): on the same FileStorage,
-the median time of ``gocept.zodbundo.web``'s log page (first page and a
-page 50,000 transactions deep) and of the history page of an object with
+the median time of ``gocept.zodbundo.web``'s log page of 20 rows (first
+page and a page 50,000 transactions deep) and of the history page of an object with
 1,000 revisions, each a full WSGI request rendered by Chameleon, at 5,000
 and at 100,000 transactions; next to the storage call Zope's
 ``manage_UndoForm`` makes (``undoable_transactions``: ``db.undoInfo(first,
@@ -296,26 +296,39 @@ def deep_tid(tool, depth):
     raise ValueError('history shorter than {}'.format(depth))
 
 
-def web_times(db, history, repeat, deep=None):
-    """{page: median seconds} of our pages on `db`."""
+def interleaved(functions, repeat):
+    """Median seconds of each function, called in turn `repeat` times, so
+    load from elsewhere on the machine hits them alike."""
+    times = [[] for f in functions]
+    for i in range(repeat):
+        for function, spent in zip(functions, times):
+            start = time.perf_counter()
+            function()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def web_times(db, small_db, history, repeat, deep):
+    """({page: median seconds}, {page: seconds at the small size})."""
     pages = WebPages(db)
+    small_pages = WebPages(small_db)
     tool = gocept.zodbundo.UndoTool(db)
     oid = history.filler_oids[0].hex()
-    times = {
-        'log page 1': pages.timer('/', repeat),
-        'history page of one object': pages.timer('/object/' + oid, repeat),
-    }
-    if deep is not None:
-        # A fresh app: the first request finds the tid without the
-        # positions later requests remember (FileStorage's Marks).
-        pages = WebPages(db)
-        tid = deep_tid(tool, deep)
-        path = '/?before=' + tid.hex()
-        times['log page {:,} deep, first request'.format(deep)] = median(
-            lambda: pages.get(path), 1)
-        times['log page {:,} deep'.format(deep)] = pages.timer(path, repeat)
-    revisions = len(tool.history(oid, size=None))
-    return times, revisions
+    times = {}
+    small = {}
+    for page, path in (('log page 1', '/?limit=20'),
+                       ('history page of one object', '/object/' + oid)):
+        small[page], times[page] = interleaved(
+            [lambda: small_pages.get(path), lambda: pages.get(path)], repeat)
+    # A fresh app: the first request finds the tid without the positions
+    # later requests remember (FileStorage's Marks).
+    pages = WebPages(db)
+    pages.get('/?limit=1')  # compiles the template
+    path = '/?limit=20&before=' + deep_tid(tool, deep).hex()
+    page = 'log page {:,} deep'.format(deep)
+    times[page + ', first request'] = median(lambda: pages.get(path), 1)
+    times[page] = median(lambda: pages.get(path), repeat)
+    return times, small
 
 
 def zope_undo_form(db):
@@ -340,12 +353,21 @@ def zope_undo_form(db):
     return undoable
 
 
-def web(report, args, db, history, small):
+def web(report, args, db, history, small_path):
     report.line('Web pages (median of {} requests, WSGI + Chameleon):'
                 .format(args.web_repeat))
     deep = min(50000, history.total - 100)
-    large, revisions = web_times(db, history, args.web_repeat, deep)
-    small_times, small_revisions = small
+    small_db = ZODB.DB(ZODB.FileStorage.FileStorage(
+        small_path, read_only=True))
+    try:
+        large, small_times = web_times(
+            db, small_db, history, args.web_repeat, deep)
+        tool = gocept.zodbundo.UndoTool(small_db)
+        small_revisions = len(tool.history(history.filler_oids[0], None))
+    finally:
+        small_db.close()
+    revisions = len(gocept.zodbundo.UndoTool(db).history(
+        history.filler_oids[0], None))
     for page, seconds in sorted(large.items()):
         if page.endswith('first request'):
             report.line('  {:<44} {}  (once, not a median)'.format(
@@ -395,13 +417,15 @@ def filestorage(report, args, directory):
     checkpoints = {size // 20, size // 10, size // 5, size // 2}
     logs = []
     measure_log = log_timer(db, tool, args.repeat)
-    small_web = []
+    small_path = os.path.join(directory, 'Data-small.fs')
 
     def checkpoint(count):
         if count in checkpoints:
             logs.append(measure_log(count))
         if count == size // 20 and not args.skip_web:
-            small_web.append(web_times(db, history, args.web_repeat))
+            # A copy to measure the pages at this size later, next to
+            # the full size (FileStorage has flushed every commit).
+            shutil.copyfile(path, small_path)
 
     # Like synchronous_commit=off: no fsync while building.
     module = importlib.import_module('ZODB.FileStorage.FileStorage')
@@ -426,7 +450,7 @@ def filestorage(report, args, directory):
             measure_undo(report, db, history, depth, targets.get(depth))
         memory(report, db)
         if not args.skip_web:
-            web(report, args, db, history, small_web[0])
+            web(report, args, db, history, small_path)
     finally:
         db.close()
     return path

@@ -32,8 +32,8 @@ def resolve_path(db, path):
         if oid is None:
             raise gocept.zodbundo.errors.BadArgument(
                 'Path {}: {} is a value of type {}, not a persistent'
-                ' object (it has no history of its own; try its parent).'.format(
-                    path, walked or '/', type(obj).__name__))
+                ' object (it has no history of its own; try its'
+                ' parent).'.format(path, walked or '/', type(obj).__name__))
         return oid
     finally:
         manager.abort()

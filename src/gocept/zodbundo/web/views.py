@@ -17,7 +17,6 @@ import ZODB.POSException
 import gocept.zodbundo.backends
 import gocept.zodbundo.errors
 import gocept.zodbundo.ids
-import gocept.zodbundo.info
 import gocept.zodbundo.paths
 import gocept.zodbundo.web.security
 import gocept.zodbundo.web.states
