@@ -40,8 +40,8 @@ class PathTest(unittest.TestCase):
 
     def test_errors_name_the_step(self):
         for path, message in [
-                ('/Application/nope', "/Application (gocept.zodbundo.web."
-                 "tests.test_paths.Folder) has no item or attribute 'nope'"),
+                ('/Application/nope', "/Application ({}.Folder) has no item"
+                 " or attribute 'nope'".format(Folder.__module__)),
                 ('/Application/shop/42/price', '/Application/shop/42/price'
                  ' is a value of type int, not a persistent object'),
                 ('shop', 'give a path from the root')]:
