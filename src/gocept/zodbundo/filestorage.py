@@ -221,12 +221,15 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
             raise self.unknown(tid)
         return pos
 
-    def records(self, tid):
+    def records(self, tid, token=None):
         # Read from the located position: FileStorage's iterator would
         # interpolate by time and walk there with a seek per transaction.
-        pos = self.locate(tid)
         records = []
         with self._file() as f:
+            pos = token
+            if (pos is None or pos + TRANS_HDR_LEN > self._end()
+                    or self._header(f, pos)[0] != tid):
+                pos = self.locate(tid)  # (a pack may have moved it)
             header = self._header(f, pos)
             tid, tlen, status, ulen, dlen, elen = header
             txn = self._info(f, pos, header)
@@ -235,19 +238,25 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
             while data_pos < end:
                 oid, data_tid, prev, tloc, vlen, plen = f.unpack(
                     DATA_HDR, data_pos, False)
-                if plen:
-                    data = f.read(data_pos + DATA_HDR.size + vlen, plen)
-                else:  # a back pointer: an undo or an undone creation
-                    data = self._load_serial(oid, tid)
-                records.append((oid, data))
+                records.append((oid, self._data(f, data_pos)))
                 data_pos += DATA_HDR.size + vlen + (plen or 8)
         return txn, records
 
-    def _load_serial(self, oid, tid):
-        try:
-            return self.storage.loadSerial(oid, tid)
-        except ZODB.POSException.POSKeyError:
-            return None
+    def _data(self, f, pos):
+        """The state of the data record at `pos` (None: a removal).
+
+        Follows back pointers (written by undo) by position, as
+        FileStorage's `_loadBack_impl` does: loading by tid would give
+        the last record of a transaction that wrote an object twice.
+        """
+        while pos:
+            oid, data_tid, prev, tloc, vlen, plen = f.unpack(
+                DATA_HDR, pos, False)
+            start = pos + DATA_HDR.size + vlen
+            if plen:
+                return f.read(start, plen)
+            pos = f.unpack(TRAILER, start, False)[0]
+        return None
 
     def undo(self, instance, tid, token, meta):
         fs = self.storage

@@ -5,7 +5,8 @@ import zope.interface
 class IUndoTool(zope.interface.Interface):
     """Find, preview, undo and revert transactions of a ZODB database.
 
-    tids and oids are accepted as 8 bytes, ``0x...`` hex or 16 hex digits.
+    tids and oids are accepted as 8 bytes, ``0x...`` hex or 16 hex digits;
+    tids also as `undoLog()` ids and the values of Zope's Undo tab.
     """
 
     def history(oid, size=20):
