@@ -55,7 +55,8 @@ def one_line(text):
 
 def _row(info):
     return dict(tid=info.tid_hex, time=_isotime(info.time),
-                user=info.user, description=one_line(info.description),
+                user=one_line(info.user_display), full_user=info.user,
+                description=one_line(info.description),
                 full_description=info.description, size=info.size)
 
 

@@ -58,6 +58,16 @@ class LogPageTest(PageTest):
         self.assertRegex(cells[2], r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$')
         self.assertTrue(cells[5].isdigit())
 
+    def test_zope_user_names_show_id_and_folder(self):
+        self.root['z'] = 1
+        txn = transaction.get()
+        txn.user = '/shop/acl_users editor'
+        transaction.commit()
+        cell = self.browser.get('/').html.select(
+            '#log tr.transaction')[0].select('td')[3]
+        self.assertEqual('editor (/shop/acl_users)', cell.text)
+        self.assertEqual('/shop/acl_users editor', cell['title'])
+
     def test_newlines_are_shown_not_breaking_the_row(self):
         page = self.browser.get('/')
         cell = page.html.select('#log tr.transaction')[2].select_one(
