@@ -15,13 +15,18 @@ WSGI = [
 ZEO = [
     'ZEO',
 ]
+WEB = [
+    'Chameleon',
+    'pyramid',
+    'pyramid_chameleon',
+    'waitress',
+]
 RELSTORAGE = [
     'RelStorage',
     'psycopg2-binary',
 ]
-TEST = WSGI + ZEO + RELSTORAGE + [
+TEST = WSGI + ZEO + RELSTORAGE + WEB + [
     'hypothesis',
-    'pyramid',
     'pytest',
     'requests',
     'selenium',
@@ -85,6 +90,7 @@ setup(
         'wsgi': WSGI,
         'zeo': ZEO,
         'relstorage': RELSTORAGE,
+        'web': WEB,
         'test': TEST,
         'bench': BENCH,
     },

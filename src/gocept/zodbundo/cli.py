@@ -97,7 +97,12 @@ def make_parser():
     _storage_options(cmd, suppress)
 
     cmd = commands.add_parser('history', help='transactions of an object')
-    cmd.add_argument('oid', help='the object ({})'.format(OID_HELP))
+    cmd.add_argument('oid', nargs='?',
+                     help='the object ({}; or give --path instead)'.format(
+                         OID_HELP))
+    cmd.add_argument('--path', metavar='/A/B/C',
+                     help='find the object from the root: item access,'
+                     ' then attribute access at each step')
     cmd.add_argument('--size', type=_count, default=20,
                      help='at most this many (0: all; default 20)')
     _storage_options(cmd, suppress)
@@ -126,7 +131,29 @@ def make_parser():
                      ' ({})'.format(TID_HELP))
     _commit_options(cmd)
     _storage_options(cmd, suppress)
+
+    cmd = commands.add_parser(
+        'serve', help='serve pages to find, preview and undo transactions'
+        ' (extra "web")')
+    _serve_arguments(cmd)
+    _storage_options(cmd, suppress)
     return parser
+
+
+def _serve_arguments(cmd):
+    # Without the extra the other commands still work.
+    cmd.add_argument(
+        '--listen', metavar='HOST:PORT', default='127.0.0.1:0',
+        help='address to listen on (default 127.0.0.1 and a free port;'
+        ' [::1]:PORT for IPv6); anything but loopback needs'
+        ' --password-file')
+    cmd.add_argument(
+        '--allow-commit', action='store_true',
+        help='offer undo and revert (read-only without it)')
+    cmd.add_argument(
+        '--password-file', metavar='FILE',
+        help='require HTTP basic auth with a user:password line of FILE'
+        ' (mode 600)')
 
 
 def _verdict(plan):
@@ -229,7 +256,7 @@ def run(args, db, output):
             output.emit(None, [i.as_json() for i in found])
         return OK
     if command == 'history':
-        infos = tool.history(args.oid, size=args.size or None)
+        infos = tool.history(_history_oid(args, db), size=args.size or None)
         output.emit('\n'.join(str(i) for i in infos),
                     [i.as_json() for i in infos])
         return OK
@@ -273,6 +300,26 @@ def run(args, db, output):
                          transaction=info.as_json()))
         return OK
     raise UsageError('choose a command: log, history, show, undo, revert')
+
+
+def _serve(args, stdout, stderr):
+    # Imported here: the other commands work without the extra "web".
+    import warnings
+    with warnings.catch_warnings():
+        # Pyramid 2.1 imports pkg_resources; not the operator's business.
+        warnings.filterwarnings(
+            'ignore', 'pkg_resources is deprecated', UserWarning)
+        import gocept.zodbundo.web.serve
+    return gocept.zodbundo.web.serve.serve(args, open_db, stdout, stderr)
+
+
+def _history_oid(args, db):
+    if (args.oid is None) == (args.path is None):
+        raise UsageError('history: give an OID or --path, not both')
+    if args.path is not None:
+        import gocept.zodbundo.paths
+        return gocept.zodbundo.paths.resolve_path(db, args.path)
+    return args.oid
 
 
 class LogLines(logging.Handler):
@@ -363,7 +410,9 @@ def _main(argv, stdout, stderr, debug):
             return e.code
         if not args.command:
             raise UsageError(
-                'choose a command: log, history, show, undo, revert')
+                'choose a command: log, history, show, undo, revert, serve')
+        if args.command == 'serve':
+            return _serve(args, stdout, stderr)
         writing = getattr(args, 'commit', False)
         output = Output(args.json, stdout, stderr)
         db = open_db(args, writing)
