@@ -12,10 +12,11 @@ TEXT_NOTE = (
 class ArchiveReport:
     """One RRA of NEW and what was filled into it.
 
-    `status` is 'merged' (matched in OLD by consolidation function and
-    pdp_per_row), 'only in NEW' (no such RRA in OLD) or 'skipped' (see
+    `status` is 'merged' (matched in an OLD by consolidation function
+    and pdp_per_row; `old_index` is its index in the first OLD that has
+    it), 'only in NEW' (no such RRA in any OLD) or 'skipped' (see
     `reason`). `filled` maps each data source name to the number of cells
-    filled (or, in a dry run, that would be filled).
+    filled from all OLDs (or, in a dry run, that would be filled).
     """
 
     index: int
@@ -63,6 +64,9 @@ class SourceReport:
 
     def warnings(self):
         """Lines about this OLD: what was left out, swapped arguments."""
+        return self._first_warnings() + self._other_warnings()
+
+    def _first_warnings(self):
         lines = []
         if self.swapped:
             lines.append(
@@ -73,6 +77,10 @@ class SourceReport:
             lines.append(
                 'step differs: NEW {} s, OLD {} s; nothing filled'.format(
                     *self.step_mismatch))
+        return lines
+
+    def _other_warnings(self):
+        lines = []
         for cf, pdp_per_row in self.archives_only_in_old:
             lines.append(
                 f'RRA {cf} pdp_per_row={pdp_per_row} only in OLD: left out')
@@ -171,13 +179,16 @@ class MergeReport:
 
     def warnings(self):
         """Lines about what was left alone or could not be matched."""
+        def of_sources(part):
+            for source in self.sources:
+                prefix = (f'OLD {source.number}: '
+                          if len(self.sources) > 1 else '')
+                lines.extend(prefix + line for line in part(source))
         lines = []
-        for source in self.sources:
-            prefix = f'OLD {source.number}: ' if len(self.sources) > 1 else ''
-            lines.extend(prefix + line for line in source.warnings())
-        for archive in self.archives:
-            if archive.status != 'merged':
-                lines.append(str(archive))
+        of_sources(SourceReport._first_warnings)
+        lines.extend(str(archive) for archive in self.archives
+                     if archive.status != 'merged')
+        of_sources(SourceReport._other_warnings)
         for note in self.notes:
             lines.append(f'note: {note}')
         return lines
