@@ -71,7 +71,9 @@ def check_targets(new, olds, out, kind='file'):
             raise UsageError(
                 f'output {out} is {label[n]}: refusing to overwrite the'
                 f' backup; write to NEW (leave out -o) or to another {kind}')
-        for m, other in numbered[n:]:
+        # Backups made with hard links (rsnapshot) share unchanged files:
+        # the same file twice is fine, the same directory twice is not.
+        for m, other in numbered[n:] if kind == 'directory' else ():
             if same_file(old, other):
                 raise UsageError(
                     f'{label[n]} {old} and {label[m]} {other} are the'
@@ -164,7 +166,9 @@ def _merge_binary(program, new, olds, out, dry_run, verify_always,
         new_header, new_data = gocept.rrdmerge.rrdfile.read_fd(fd, new)
         gocept.rrdmerge.verify.verify(program, new_header, verify_always)
         out_data = bytearray(new_data)
-        for source in report.sources:
+        for i, source in enumerate(report.sources):
+            if any(same_file(source.old, other) for other in olds[:i]):
+                continue  # a hard link to an earlier OLD: nothing new
             label = 'OLD' if len(olds) == 1 else f'OLD {source.number}'
             old_header, old_data = gocept.rrdmerge.rrdfile.read(
                 source.old, label)

@@ -320,8 +320,9 @@ class ExitCodeTests(unittest.TestCase):
         self.assertEqual(2, code)
         self.assertOneLineError(err, 'are the same file')
 
-    def test_2_for_an_old_given_twice(self):
-        code, _, err = self.run_main(self.new, self.old, self.old)
+    def test_2_for_an_olddir_given_twice(self):
+        code, _, err = self.run_main(
+            '--tree', self.tmp + '/new', self.tmp, self.tmp + '/')
         self.assertEqual(2, code)
         self.assertOneLineError(err, 'name each backup once')
 

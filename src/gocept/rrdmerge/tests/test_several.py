@@ -115,6 +115,19 @@ class SeveralBackupsTests(unittest.TestCase):
             {k for k, v in gocept.rrdmerge.testing.cells(text_out).items()
              if unknown(v)})
 
+    def test_hard_linked_backups_are_read_once(self):
+        # rsnapshot's daily.0 and daily.1 share the files that did not
+        # change: the second adds nothing and is not read again.
+        link = os.path.join(self.tmp, 'daily.1.rrd')
+        os.link(self.old1, link)
+        report = gocept.rrdmerge.merge(
+            self.new, [self.old1, link, self.old2], self.out)
+        self.assertEqual(0, report.sources[1].cells_filled)
+        self.assertEqual(
+            gocept.rrdmerge.testing.ideal_merge(
+                self.new, self.old1, self.old2),
+            gocept.rrdmerge.testing.cells(self.out))
+
     def test_cli_takes_several_olds(self):
         code, out, _ = gocept.rrdmerge.tests.test_cli.CLITests.run_main(
             self, self.new, self.old1, self.old2, '-o', self.out)
