@@ -339,24 +339,28 @@ def main(argv=None):
          rels[:args.text_pairs]),
     ]
     results = []
+    times = {i: [] for i in range(len(runs))}
+    counts = {}
     with tempfile.TemporaryDirectory(prefix='rrdmerge-bench-') as tmp:
-        for i, (name, jobs, kind, files) in enumerate(runs):
-            outdir = os.path.join(tmp, f'out{i}')
-            repeat = 1 if kind == 'text' else args.repeat
-            olddirs = [lost, olddir, older] if kind == 'ours3' else [olddir]
-            times = []
-            for attempt in range(repeat):
-                if attempt:
-                    shutil.rmtree(outdir)
-                times.append(run_route(
+        # Rounds over all routes, so that load from elsewhere on the
+        # machine hits them alike.
+        for attempt in range(args.repeat):
+            last = attempt == args.repeat - 1
+            for i, (name, jobs, kind, files) in enumerate(runs):
+                if kind == 'text' and attempt:
+                    continue  # slow and far behind: once is enough
+                outdir = os.path.join(tmp, f'out{i}')
+                olddirs = ([lost, olddir, older] if kind == 'ours3'
+                           else [olddir])
+                times[i].append(run_route(
                     kind, jobs, files, rels, newdir, olddirs, outdir, tmp,
                     i))
-            elapsed = min(times)
-            counts = check(outdir, files, newdir, olddirs, ideals)
-            results.append((name, jobs, len(files), elapsed, counts))
-            shutil.rmtree(outdir)
-            print(f'  {name}, {jobs} job(s): '
-                  + ', '.join(f'{t:.2f} s' for t in times))
+                print(f'  {name}, {jobs} job(s): {times[i][-1]:.2f} s')
+                if last or kind == 'text':
+                    counts[i] = check(outdir, files, newdir, olddirs, ideals)
+                shutil.rmtree(outdir)
+        for i, (name, jobs, kind, files) in enumerate(runs):
+            results.append((name, jobs, len(files), min(times[i]), counts[i]))
         graph_times = graph_run(args, newdir, olddir, rels, tmp)
 
     base = {jobs: elapsed / n for name, jobs, n, elapsed, _ in results

@@ -80,6 +80,12 @@ def check_targets(new, olds, out, kind='file'):
                     f' same {kind}; name each backup once')
 
 
+def graph_title(new, report):
+    verb = 'would fill' if report.dry_run else 'filled'
+    return (f'{os.path.basename(new)}: {verb} {report.cells_filled} cells'
+            ' (light lines after, dark before)')
+
+
 def merge(new, old, out=None, dry_run=False, *, rrdtool=None,
           method='auto', verify_always=False, sync_directory=True,
           graph=None, graph_name=None):
@@ -182,7 +188,8 @@ def _merge_binary(program, new, olds, out, dry_run, verify_always,
             del old_data  # one OLD in memory at a time
         if graph is not None:
             gocept.rrdmerge.graph.draw(
-                program, graph, new_data, out_data, new_header)
+                program, graph, new_data, out_data, new_header,
+                graph_title(new, report))
         if dry_run or (in_place and not report.cells_filled):
             return report
         gocept.rrdmerge.atomic.replace(

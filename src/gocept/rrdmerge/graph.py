@@ -75,7 +75,7 @@ def arguments(png, before, after, header, title):
     args = ['graph', png, '--imgformat', 'PNG', '--full-size-mode',
             '--width', str(WIDTH), '--height', str(HEIGHT),
             '--start', str(end - span), '--end', str(end),
-            '--title', _escape(title)]
+            '--title', title]
     filled = []
     lines = []
     for i, ds in enumerate(header.data_sources):
@@ -91,14 +91,14 @@ def arguments(png, before, after, header, title):
                   f'LINE1:b{i}#{colour}:{name} before\\l']
     mask = filled[0] + ''.join(f',{f},MAX' for f in filled[1:])
     args += [f'CDEF:filled={mask}',
-             f'TICK:filled#{FILLED}50:1.0:filled by rrdmerge\\l']
+             f'TICK:filled#{FILLED}50:1.0: filled by rrdmerge\\l']
     return args + lines
 
 
-def draw(program, png, before, after, header):
+def draw(program, png, before, after, header, title):
     """Write `png` from NEW's contents `before` and `after` the merge
-    (bytes, or paths of RRD files); return False if there is nothing to
-    draw. The PNG is written beside `png` and renamed into place.
+    (bytes, or paths of RRD files), titled `title`; return False if
+    there is nothing to draw. The PNG is written beside `png` and renamed into place.
     """
     with tempfile.TemporaryDirectory(prefix='rrdmerge-graph-') as tmp:
         paths = []
@@ -112,7 +112,7 @@ def draw(program, png, before, after, header):
         temp = os.path.join(
             os.path.dirname(png), gocept.rrdmerge.atomic.temp_prefix(png)
             + 'graph.tmp')
-        args = arguments(temp, *paths, header, os.path.basename(png))
+        args = arguments(temp, *paths, header, title)
         if args is None:
             return False
         try:

@@ -354,11 +354,11 @@ def open_regular(path, label=None):
     return fd
 
 
-def _pread(fd, count, path, start=0):
+def _pread(fd, count, path):
     chunks = []
     offset = 0
     while offset < count:
-        chunk = os.pread(fd, min(count - offset, 1 << 24), start + offset)
+        chunk = os.pread(fd, min(count - offset, 1 << 24), offset)
         if not chunk:
             raise gocept.rrdmerge.errors.NotAnRRD(
                 f'{path}: shrank while being read')
@@ -379,7 +379,7 @@ def read_fd(fd, path):
     _, ds_cnt, rra_cnt, _, header_size = _check_stat_head(head, size, path)
     head = _pread(fd, header_size, path)
     _check_size(size, header_size + _file_size(head, ds_cnt, rra_cnt), path)
-    data = head + _pread(fd, size - header_size, path, header_size)
+    data = _pread(fd, size, path)  # the header again: cheaper than a join
     return parse(data, path), data
 
 

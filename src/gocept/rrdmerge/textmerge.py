@@ -14,6 +14,7 @@ import tempfile
 import types
 
 import gocept.rrdmerge.atomic
+import gocept.rrdmerge.filemerge
 import gocept.rrdmerge.graph
 import gocept.rrdmerge.match
 import gocept.rrdmerge.rrdtool
@@ -122,7 +123,9 @@ def merge(program, new, olds, out, dry_run, sync_directory, report,
             f.write(new_xml)
         gocept.rrdmerge.rrdtool.run(program, 'restore', xml_path, rrd_path)
         if graph is not None:
-            gocept.rrdmerge.graph.draw(program, graph, new, rrd_path, new_dump)
+            gocept.rrdmerge.graph.draw(
+                program, graph, new, rrd_path, new_dump,
+                gocept.rrdmerge.filemerge.graph_title(new, report))
         if not write:
             return
         with open(rrd_path, 'rb') as f:

@@ -21,14 +21,15 @@ import gocept.rrdmerge.rrdtool
 PR_SET_PDEATHSIG = 1  # from linux/prctl.h
 
 
-def _files(directory, pattern):
-    """Relative paths of the files in `directory` whose names match.
+def _files(directory, pattern, follow=None):
+    """(files, directories): the relative paths of the files in
+    `directory` whose names match `pattern`, and of its directories.
 
     Links to directories are followed (a host directory moved to another
-    disk is still part of the tree to read), except those that lead back
-    to a directory on the way down.
+    disk is still part of the tree to read) if `follow` is None or holds
+    their relative path, but never back to a directory on the way down.
     """
-    result = set()
+    files, directories = set(), set()
 
     def visit(path, rel, ancestors):
         try:
@@ -39,18 +40,23 @@ def _files(directory, pattern):
             entry_rel = os.path.join(rel, entry.name) if rel else entry.name
             try:
                 is_dir = entry.is_dir()
+                is_link = entry.is_symlink()
             except OSError:
-                is_dir = False
+                is_dir = is_link = False
             if is_dir:
                 real = os.path.realpath(entry.path)
-                if real not in ancestors:
-                    visit(entry.path, entry_rel, ancestors | {real})
+                if real in ancestors or (
+                        is_link and follow is not None
+                        and entry_rel not in follow):
+                    continue
+                directories.add(entry_rel)
+                visit(entry.path, entry_rel, ancestors | {real})
             elif (fnmatch.fnmatch(entry.name, pattern)
                   and not gocept.rrdmerge.atomic.is_temp_name(entry.name)):
-                result.add(entry_rel)
+                files.add(entry_rel)
 
     visit(directory, '', {os.path.realpath(directory)})
-    return result
+    return files, directories
 
 
 def _within(path, top):
@@ -228,7 +234,9 @@ def merge_tree(newdir, olddir, out=None, jobs=1, dry_run=False, *,
     their path relative to the directories and by `pattern` (other
     files are not looked at). Files only OLDs have are copied (from the
     first OLD that has it, the later ones filling its gaps), files only
-    NEW has are kept. The results go to `out`, NEWDIR itself when None.
+    NEW has are kept. Links to directories are followed (in NEWDIR only
+    where an OLD has that directory, so a link to / is not walked). The
+    results go to `out`, NEWDIR itself when None.
     A bad file is reported and the rest still merged. No write follows a
     link out of the output tree: a file whose target lies behind such a
     link is left alone and reported; one whose target lies in an OLD
@@ -274,8 +282,14 @@ def merge_tree(newdir, olddir, out=None, jobs=1, dry_run=False, *,
         report.removed_temp_files = gocept.rrdmerge.atomic.remove_stale(
             outdir)
 
-    new_files = _files(newdir, pattern)
-    old_files = [_files(path, pattern) for path in olddirs]
+    old_files, old_directories = [], set()
+    for path in olddirs:
+        files, directories = _files(path, pattern)
+        old_files.append(files)
+        old_directories |= directories
+    # In NEWDIR only links to what an OLD has are followed: a link to a
+    # big unrelated tree (or to /) is not walked.
+    new_files, _ = _files(newdir, pattern, follow=old_directories)
     options = dict(rrdtool=rrdtool, method=method,
                    verify_always=verify_always)
     if graph is not None:

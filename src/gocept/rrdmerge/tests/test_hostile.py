@@ -110,6 +110,15 @@ class LinkTests(unittest.TestCase):
         self.assertEqual(ideal, gocept.rrdmerge.testing.cells(live))
         self.assertTrue(os.path.islink(os.path.join(self.newdir, 'host1')))
 
+    def test_links_to_directories_no_old_has_are_not_walked(self):
+        # A link to / would walk the whole file system.
+        os.symlink('/', os.path.join(self.newdir, 'root'))
+        os.symlink(self.disk2, os.path.join(self.newdir, 'disk2'))
+        report = gocept.rrdmerge.merge_tree(
+            self.newdir, self.olddir, dry_run=True)
+        self.assertEqual([], [f.path for f in report.files
+                              if f.path.startswith(('root/', 'disk2/'))])
+
     def test_new_file_linked_into_olds_tree_is_refused(self):
         os.unlink(os.path.join(self.newdir, 'host1'))
         os.mkdir(os.path.join(self.newdir, 'host1'))
