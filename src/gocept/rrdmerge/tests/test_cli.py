@@ -321,8 +321,10 @@ class ExitCodeTests(unittest.TestCase):
         self.assertOneLineError(err, 'are the same file')
 
     def test_2_for_an_olddir_given_twice(self):
+        newdir = os.path.join(self.tmp, 'newdir')
+        os.mkdir(newdir)
         code, _, err = self.run_main(
-            '--tree', self.tmp + '/new', self.tmp, self.tmp + '/')
+            '--tree', newdir, self.tmp, self.tmp + '/')
         self.assertEqual(2, code)
         self.assertOneLineError(err, 'name each backup once')
 
