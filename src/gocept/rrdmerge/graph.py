@@ -98,7 +98,8 @@ def arguments(png, before, after, header, title):
 def draw(program, png, before, after, header, title):
     """Write `png` from NEW's contents `before` and `after` the merge
     (bytes, or paths of RRD files), titled `title`; return False if
-    there is nothing to draw. The PNG is written beside `png` and renamed into place.
+    there is nothing to draw. The PNG is written beside `png` and
+    renamed into place. Raises `RRDToolFailed`.
     """
     with tempfile.TemporaryDirectory(prefix='rrdmerge-graph-') as tmp:
         paths = []

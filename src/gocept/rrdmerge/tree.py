@@ -12,7 +12,6 @@ import time
 import gocept.rrdmerge.atomic
 import gocept.rrdmerge.errors
 import gocept.rrdmerge.filemerge
-import gocept.rrdmerge.graph
 import gocept.rrdmerge.report
 import gocept.rrdmerge.rrdfile
 import gocept.rrdmerge.rrdtool

@@ -2,7 +2,6 @@
 
 import os
 import struct
-
 import unittest
 
 import gocept.rrdmerge

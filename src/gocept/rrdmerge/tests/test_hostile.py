@@ -3,7 +3,6 @@ a killed parent (issue 12, items 1 and 8)."""
 
 import hashlib
 import os
-import resource
 import signal
 import subprocess
 import sys
