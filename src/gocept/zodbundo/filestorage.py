@@ -50,6 +50,11 @@ class Blocks:
             offset = pos - self.start
         return fmt.unpack_from(self.data, offset)
 
+    def holds(self, pos, length):
+        """Whether `length` bytes at `pos` are in the cached block."""
+        return (self.start <= pos
+                and pos + length <= self.start + len(self.data))
+
     def read(self, pos, length):
         offset = pos - self.start
         if offset < 0 or offset + length > len(self.data):
@@ -135,7 +140,7 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
                 progress(count)
             yield pos, header
 
-    def _info(self, f, pos, header):
+    def _info(self, f, pos, header, objects=None):
         tid, tlen, status, ulen, dlen, elen = header
         start = pos + TRANS_HDR_LEN
         texts = f.read(start, ulen + dlen + elen)
@@ -144,11 +149,31 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
             tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
             user=text(texts[:ulen]),
             description=text(texts[ulen:ulen + dlen]), size=tlen,
-            extension=gocept.zodbundo.backends.extension(
+            objects=objects, extension=gocept.zodbundo.backends.extension(
                 texts[ulen + dlen:]))
+
+    def _objects(self, f, forward, pos, header):
+        """The number of data records of the transaction at `pos`.
+
+        FileStorage's transaction header has no count: hop from data
+        header to data header. A transaction that fits the block the walk
+        back just read costs no read; a larger one is read forwards
+        through `forward` (so the walk's block is kept).
+        """
+        tid, tlen, status, ulen, dlen, elen = header
+        data_pos = pos + TRANS_HDR_LEN + ulen + dlen + elen
+        end = pos + tlen
+        reader = f if f.holds(data_pos, end - data_pos) else forward
+        count = 0
+        while data_pos < end:
+            vlen, plen = reader.unpack(DATA_HDR, data_pos, False)[4:]
+            data_pos += DATA_HDR.size + vlen + (plen or 8)
+            count += 1
+        return count
 
     def iter_log(self, until_tid=None, since_tid=None, progress=None):
         with self._file() as f:
+            forward = Blocks(f.f)
             end = self._end()
             if until_tid is not None:
                 end = self._position_after(f, end, until_tid)
@@ -158,7 +183,8 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
                     return
                 if header[2] != b' ':
                     continue
-                yield self._info(f, pos, header)
+                yield self._info(f, pos, header,
+                                 self._objects(f, forward, pos, header))
 
     def _position_after(self, f, end, tid):
         """Position just after the last transaction with a tid <= `tid`."""

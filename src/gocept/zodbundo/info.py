@@ -77,6 +77,9 @@ class TransactionInfo:
     `size` is the transaction's size in bytes (for `history`: the size of
     the object's record); None where the storage does not tell.
     `changes` is filled by `show` only: a list of `ObjectChange`.
+    `objects` is the number of object records the transaction wrote
+    (`log` and `show`; None where the storage does not tell cheaply, as
+    over ZEO or through `undoLog`).
     """
 
     tid: bytes
@@ -86,6 +89,7 @@ class TransactionInfo:
     size: int = None
     extension: dict = dataclasses.field(default_factory=dict)
     changes: list = None
+    objects: int = None
 
     @property
     def tid_hex(self):
@@ -112,11 +116,13 @@ class TransactionInfo:
         return '{} ({})'.format(user_id, folder)
 
     def __str__(self):
-        """One line: tid, time, size, user, description (newlines and
-        other control characters escaped)."""
+        """One line: tid, time, size, number of objects, user,
+        description (newlines and other control characters escaped)."""
         size = '' if self.size is None else ' {:>8} B'.format(self.size)
-        return '{}  {}{}  {}  {}'.format(
-            self.tid_hex, _isotime(self.time), size,
+        objects = ('' if self.objects is None
+                   else ' {:>5} obj'.format(self.objects))
+        return '{}  {}{}{}  {}  {}'.format(
+            self.tid_hex, _isotime(self.time), size, objects,
             one_line(self.user_display) or '-',
             one_line(self.description) or '-')
 
@@ -125,7 +131,8 @@ class TransactionInfo:
             tid=self.tid_hex, time=self.time, iso_time=_isotime(self.time),
             user=self.user, user_id=self.user_id,
             user_folder=self.user_folder, description=self.description,
-            size=self.size, extension=_jsonable(self.extension))
+            size=self.size, objects=self.objects,
+            extension=_jsonable(self.extension))
         if self.changes is not None:
             result['changes'] = [c.as_json() for c in self.changes]
         return result

@@ -56,12 +56,15 @@ class RelStorageBackend(gocept.zodbundo.backends.Backend):
         seen = 0
         with self._cursor() as cursor:
             while True:
-                # The size is summed per transaction in the same query:
+                # Size and number of objects are read per transaction in
+                # the same query (through the index on object_state.tid):
                 # one round trip a page.
                 rows = self._run(
                     cursor,
                     'SELECT tid, username, description, extension,'
                     ' (SELECT SUM(COALESCE(state_size, 0))'
+                    '  FROM object_state o WHERE o.tid = t.tid),'
+                    ' (SELECT COUNT(*)'
                     '  FROM object_state o WHERE o.tid = t.tid)'
                     ' FROM "transaction" t'
                     ' WHERE packed = %(FALSE)s AND tid <= %%s AND tid >= %%s'
@@ -80,12 +83,12 @@ class RelStorageBackend(gocept.zodbundo.backends.Backend):
                 page = min(page * 2, self.max_page)
 
 
-def _info(tid_int, user, description, extension, size):
+def _info(tid_int, user, description, extension, size, objects):
     tid = ZODB.utils.p64(tid_int)
     text = gocept.zodbundo.backends.text
     return gocept.zodbundo.info.TransactionInfo(
         tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
         user=text(bytes(user or b'')),
         description=text(bytes(description or b'')),
-        size=int(size or 0),
+        size=int(size or 0), objects=int(objects or 0),
         extension=gocept.zodbundo.backends.extension(extension))

@@ -170,14 +170,15 @@ class UndoTool:
                 size=len(data or b''))
             for oid, data in records]
         if isinstance(txn, gocept.zodbundo.info.TransactionInfo):
-            return dataclasses.replace(txn, changes=changes)
+            return dataclasses.replace(
+                txn, changes=changes, objects=len(changes))
         return gocept.zodbundo.info.TransactionInfo(
             tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
             user=gocept.zodbundo.backends.text(txn.user),
             description=gocept.zodbundo.backends.text(txn.description),
             size=sum(c.size for c in changes),
             extension=dict(getattr(txn, 'extension', None) or {}),
-            changes=changes)
+            changes=changes, objects=len(changes))
 
     # Undo
 

@@ -32,9 +32,13 @@ class Counting:
 
 
 class UndoScenarios:
-    """Mixin; the class sets `layer` and `resolves_on_undo`."""
+    """Mixin; the class sets `layer`, `resolves_on_undo` and
+    `counts_objects`."""
 
     resolves_on_undo = True
+    # Does the log tell how many objects a transaction changed (ZEO's
+    # undoLog does not)?
+    counts_objects = True
 
     def setUp(self):
         super().setUp()
@@ -366,6 +370,25 @@ class UndoScenarios:
         self.assertEqual([tids['bob'], tids['alice1']], [i.tid for i in log])
         log = self.tool.log(since=times['bob'], oid=self.oid('a'))
         self.assertEqual([tids['alice2']], [i.tid for i in log])
+
+    def test_log_counts_the_objects_each_transaction_changed(self):
+        self.make_objects('a', 'b', 'c')  # the root and three mappings
+        three = self.set_values('X', 'a', 'b', 'c')
+        self.set_values('Y', 'a')
+        expected = [1, 3, 4] if self.counts_objects else [None] * 3
+        log = self.tool.log(limit=3)
+        self.assertEqual(expected, [i.objects for i in log])
+        # Deep pages (a bounded walk from a given tid) count as well.
+        deep = self.tool.log(
+            until=gocept.zodbundo.ids.tid_time(three), limit=2)
+        self.assertEqual(expected[1:], [i.objects for i in deep])
+        self.assertEqual(expected[1], log[1].as_json()['objects'])
+        if self.counts_objects:
+            self.assertIn(' B     3 obj  ', str(log[1]))
+        else:
+            self.assertNotIn('obj', str(log[1]))
+        # `show` always knows: it reads the records.
+        self.assertEqual(3, self.tool.show(three).objects)
 
     def test_log_reads_only_as_far_as_needed(self):
         self.make_log()

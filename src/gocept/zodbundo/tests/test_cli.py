@@ -85,7 +85,8 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         lines = out.splitlines()
         self.assertEqual(2, len(lines))
         self.assertTrue(lines[0].startswith(self.x))
-        self.assertIn('fix-up script', lines[0])
+        # size in bytes, then the number of objects changed (a and b)
+        self.assertRegex(lines[0], r' \d+ B +2 obj  admin  fix-up script$')
 
     def test_log_json_with_filters_after_the_command(self):
         code, out, err = run(
@@ -94,6 +95,7 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         [entry] = json.loads(out)
         self.assertEqual(self.x, entry['tid'])
         self.assertEqual('fix-up script', entry['description'])
+        self.assertEqual(2, entry['objects'])
 
     def test_history_and_show(self):
         code, out, err = run('--file', self.path, 'history', '0x1')

@@ -57,7 +57,8 @@ def _row(info):
     return dict(tid=info.tid_hex, time=_isotime(info.time),
                 user=one_line(info.user_display), full_user=info.user,
                 description=one_line(info.description),
-                full_description=info.description, size=info.size)
+                full_description=info.description, size=info.size,
+                objects=info.objects)
 
 
 def _time(request, name):

@@ -43,6 +43,8 @@ def _commit(note, user):
 class WebScenario:
     """Mixin for a TestCase whose layer gives an undoable `zodbDB`."""
 
+    counts_objects = True  # see gocept.zodbundo.tests.scenarios
+
     def setUp(self):
         super().setUp()
         self.root = self.layer['zodbRoot']
@@ -55,6 +57,18 @@ class WebScenario:
     def prices(self):
         transaction.begin()
         return [self.root['shop'][n]['price'] for n in 'abc']
+
+    def test_log_rows_show_the_number_of_objects_also_on_deep_pages(self):
+        # script: root and a new mapping; later: one price; bad: three
+        # prices; create: root, shop and three mappings.
+        expected = (['2', '1', '3', '5'] if self.counts_objects
+                    else [''] * 4)
+        page = self.browser.get('/', params={'limit': '2'})
+        self.assertEqual(expected[:2], [
+            td.text for td in page.html.select('#log td.objects')])
+        page = page.click(linkid='older')  # paged by tid
+        self.assertEqual(expected[2:], [
+            td.text for td in page.html.select('#log td.objects')])
 
     def test_find_preview_conflict_cascade_undo_result(self):
         log = self.browser.get('/', params={'description': 'import'})

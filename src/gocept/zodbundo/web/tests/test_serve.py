@@ -1,8 +1,11 @@
 """`zodb-undo serve` as a process, and its refusals in-process."""
 import io
 import os
+import re
 import selectors
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -82,6 +85,82 @@ class ServeProcessTest(unittest.TestCase):
         process.send_signal(signal.SIGTERM)
         self.assertEqual(0, process.wait(timeout=DEADLINE))
         self.assertIn('locked by another process', process.stderr.read())
+
+    def test_non_loopback_with_password_warns_and_binds_only_there(self):
+        path = self.layer['zodbDB'].storage._file_name
+        directory = tempfile.mkdtemp(prefix='zodbundo.')
+        self.addCleanup(shutil.rmtree, directory)
+        password_file = os.path.join(directory, 'passwords')
+        with open(os.open(password_file, os.O_WRONLY | os.O_CREAT, 0o600),
+                  'w') as f:
+            f.write('operator:s3cret\n')
+        # The wildcard address on a free port: reachable here through
+        # loopback, which is the only address the test sends traffic to.
+        process = subprocess.Popen(
+            [sys.executable, '-m', 'gocept.zodbundo.cli', 'serve',
+             '--file', path, '--listen', '0.0.0.0:0',
+             '--password-file', password_file],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=python_env())
+        self.addCleanup(process.stderr.close)
+        self.addCleanup(process.stdout.close)
+        self.addCleanup(_kill, process)
+        line = read_line(process, time.monotonic() + DEADLINE)
+        match = re.match(r'^Open http://0\.0\.0\.0:(\d+)/\?token=', line)
+        self.assertIsNotNone(match, line)
+        port = int(match.group(1))
+        self.assertEqual([('0.0.0.0', port)], listening(process.pid))
+        request = urllib.request.Request(
+            'http://127.0.0.1:{}/'.format(port),
+            headers={'Host': '0.0.0.0:{}'.format(port)})
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=DEADLINE)
+        caught.exception.close()
+        self.assertEqual(401, caught.exception.code)  # basic auth first
+        process.send_signal(signal.SIGTERM)
+        self.assertEqual(0, process.wait(timeout=DEADLINE))
+        self.assertEqual(
+            'zodb-undo: warning: 0.0.0.0:0 is reachable from other machines'
+            ' and the traffic (password included) is not encrypted; prefer'
+            ' an SSH tunnel or a TLS proxy.\n', process.stderr.read())
+
+
+def listening(pid):
+    """[(address, port)] of the TCP sockets process `pid` listens on,
+    read from /proc (Linux)."""
+    if not os.path.exists('/proc/net/tcp'):
+        raise unittest.SkipTest('needs Linux /proc')
+    inodes = set()
+    fd_dir = '/proc/{}/fd'.format(pid)
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if target.startswith('socket:['):
+            inodes.add(target[len('socket:['):-1])
+    result = []
+    for table in ('tcp', 'tcp6'):
+        try:
+            with open('/proc/{}/net/{}'.format(pid, table)) as f:
+                rows = f.readlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state != '0A' or inode not in inodes:  # 0A: LISTEN
+                continue
+            address, port = local.split(':')
+            packed = bytes.fromhex(address)
+            if table == 'tcp':
+                host = socket.inet_ntop(socket.AF_INET, packed[::-1])
+            else:
+                words = b''.join(packed[i:i + 4][::-1]
+                                 for i in range(0, 16, 4))
+                host = socket.inet_ntop(socket.AF_INET6, words)
+            result.append((host, int(port, 16)))
+    return result
 
 
 def _kill(process):
