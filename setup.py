@@ -38,6 +38,7 @@ BENCH = TEST + [
     'gocept.httpserverlayer',
     'h11',
     'pytest-httpserver',
+    'zodbbrowser',
 ]
 
 setup(
