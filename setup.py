@@ -19,7 +19,10 @@ RELSTORAGE = [
     'RelStorage',
     'psycopg2-binary',
 ]
-TEST = WSGI + ZEO + RELSTORAGE + [
+ZOPE = WSGI + [
+    'Zope',
+]
+TEST = WSGI + ZEO + RELSTORAGE + ZOPE + [
     'hypothesis',
     'pyramid',
     'pytest',
@@ -30,6 +33,7 @@ TEST = WSGI + ZEO + RELSTORAGE + [
 ]
 BENCH = TEST + [
     'gocept.httpserverlayer',
+    'plone.testing[zope]',
     'pytest-httpserver',
 ]
 
@@ -83,6 +87,7 @@ setup(
         'wsgi': WSGI,
         'zeo': ZEO,
         'relstorage': RELSTORAGE,
+        'zope': ZOPE,
         'test': TEST,
         'bench': BENCH,
     },
