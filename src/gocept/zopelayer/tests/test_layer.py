@@ -2,6 +2,7 @@
 import glob
 import locale
 import os
+import re
 import tempfile
 import unittest
 
@@ -31,7 +32,7 @@ def process_state():
         'configuration': App.config._config,
         'INSTANCE_HOME': os.environ.get('INSTANCE_HOME'),
         'registry': zope.component.globalregistry.base,
-        'meta_types': Products.meta_types,
+        'meta_types': getattr(Products, 'meta_types', ()),
         'locale': locale.setlocale(locale.LC_ALL),
     }
 
@@ -180,10 +181,10 @@ class SetUpLayerTests(unittest.TestCase):
             bases=(layers.FILESTORAGE,), name='zopelayer:Other',
             module=__name__)
         with self.assertRaisesRegex(
-                RuntimeError,
-                "Cannot set up 'gocept.zopelayer.tests.test_layer"
-                ".zopelayer:Other': the Zope layer 'gocept.zopelayer.tests"
-                ".layers.zopelayer:FileStorage:Zope' is set up"):
+                RuntimeError, re.escape(
+                    f"Cannot set up '{__name__}.zopelayer:Other': the Zope"
+                    f" layer '{layers.__name__}.zopelayer:FileStorage:Zope'"
+                    " is set up")):
             other.setUp()
         # The running one is untouched.
         self.assertEqual(
