@@ -11,6 +11,7 @@ import transaction
 import gocept.wsgilayer
 import gocept.zopelayer._database
 import gocept.zopelayer._globals
+import gocept.zopelayer._templates
 import gocept.zopelayer.app
 
 
@@ -182,6 +183,7 @@ class ZopeLayer(gocept.wsgilayer.WSGILayer):
         home = tempfile.mkdtemp(prefix='gocept.zopelayer.')
         self._cleanup.callback(shutil.rmtree, home, ignore_errors=True)
         self._cleanup.callback(gocept.zopelayer._globals.save())
+        self._cleanup.callback(gocept.zopelayer._templates.install())
         import plone.testing.zca
         plone.testing.zca.pushGlobalRegistry()
         self._cleanup.callback(plone.testing.zca.popGlobalRegistry)
