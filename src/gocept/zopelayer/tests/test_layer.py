@@ -17,6 +17,7 @@ import gocept.zopelayer.tests.layers as layers
 def process_state():
     """What Zope's start-up changes in the process, for comparisons."""
     import App.config
+    import chameleon.template
     import Products
     import Zope2
     import Zope2.App.zcml
@@ -34,6 +35,7 @@ def process_state():
         'registry': zope.component.globalregistry.base,
         'meta_types': getattr(Products, 'meta_types', ()),
         'locale': locale.setlocale(locale.LC_ALL),
+        'template loader': chameleon.template.BaseTemplate.loader,
     }
 
 
@@ -243,3 +245,16 @@ class SetUpLayerTests(unittest.TestCase):
         self.assertEqual('http://nohost', request['SERVER_URL'])
         self.assertIsNotNone(
             app.acl_users.getUser(gocept.zopelayer.SITE_OWNER_NAME))
+
+    def test_edited_page_template_shows_its_new_text(self):
+        """Compiled templates are kept by source digest, not by object."""
+        from Products.PageTemplates.ZopePageTemplate import \
+            manage_addPageTemplate
+        app = self.layer['app']
+        manage_addPageTemplate(app, 'page', text='<p>first</p>')
+        transaction.commit()
+        url = self.layer['wsgi_url'] + '/page'
+        self.assertIn('first', self.layer.browser(url).contents)
+        app.page.pt_edit('<p>second</p>', 'text/html')
+        transaction.commit()
+        self.assertIn('second', self.layer.browser(url).contents)
