@@ -240,7 +240,9 @@ def _start_zope(layer, zope_conf):
     import Zope2.Startup.handlers
     import Zope2.Startup.options
     starter = Zope2.Startup.get_wsgi_starter()
-    opts = Zope2.Startup.options.ZopeWSGIOptions(configfile=zope_conf)()
+    opts = Zope2.Startup.options.ZopeWSGIOptions(configfile=zope_conf)
+    opts.schema = _zope_conf_schema()
+    opts()
     Zope2.Startup.handlers.handleWSGIConfig(
         opts.configroot, opts.confighandlers)
     opts.configroot.dbtab = gocept.zopelayer._database.dbtab(
@@ -261,6 +263,21 @@ def _start_zope(layer, zope_conf):
     finally:
         Zope2.App.startup.load_zcml = load_site
     _check_products(layer)
+
+
+_schema = None
+
+
+def _zope_conf_schema():
+    """Zope's zope.conf schema, parsed once a process (a ZConfig schema
+    is read-only once loaded; parsing it takes tens of milliseconds)."""
+    global _schema
+    if _schema is None:
+        import Zope2.Startup.options
+        options = Zope2.Startup.options.ZopeWSGIOptions()
+        options.load_schema()
+        _schema = options.schema
+    return _schema
 
 
 def _import_product(layer, name):
