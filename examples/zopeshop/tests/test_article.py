@@ -19,6 +19,9 @@ class ParsePriceTest(unittest.TestCase):
                 zopeshop.article.parse_price(text)
 
 
+ADD_FORM = '/shop/manage_addProduct/zopeshop/manage_addArticleForm'
+
+
 class ArticleTest(unittest.TestCase):
 
     layer = zopeshop.testing.ZOPE
@@ -29,8 +32,7 @@ class ArticleTest(unittest.TestCase):
 
     def test_add_form_in_the_zmi(self):
         browser = self.zmi()
-        browser.open(self.layer['wsgi_url']
-                     + '/shop/manage_addProduct/zopeshop/manage_addArticleForm')
+        browser.open(self.layer['wsgi_url'] + ADD_FORM)
         browser.getControl('Id').value = 'mug'
         browser.getControl('Title').value = 'Tea mug'
         browser.getControl('Price').value = '4,5'
@@ -49,8 +51,7 @@ class ArticleTest(unittest.TestCase):
     def test_bad_price_is_refused_and_nothing_added(self):
         browser = self.zmi()
         browser.handleErrors = True
-        browser.open(self.layer['wsgi_url']
-                     + '/shop/manage_addProduct/zopeshop/manage_addArticleForm')
+        browser.open(self.layer['wsgi_url'] + ADD_FORM)
         browser.getControl('Id').value = 'mug'
         browser.getControl('Title').value = 'Tea mug'
         browser.getControl('Price').value = 'cheap'
@@ -78,8 +79,7 @@ class ArticleTest(unittest.TestCase):
         browser = self.layer.browser()
         with self.assertRaisesRegex(zope.testbrowser.browser.HTTPError,
                                     '401'):
-            browser.open(self.layer['wsgi_url'] + '/shop/manage_addProduct'
-                         '/zopeshop/manage_addArticleForm')
+            browser.open(self.layer['wsgi_url'] + ADD_FORM)
 
     def test_view_in_python(self):
         """The `app` resource: the application root of the test."""

@@ -187,7 +187,9 @@ class ZopeLayer(gocept.wsgilayer.WSGILayer):
         import plone.testing.zca
         plone.testing.zca.pushGlobalRegistry()
         self._cleanup.callback(plone.testing.zca.popGlobalRegistry)
-        self._cleanup.callback(_close_zope_connections)
+        # Zope's start-up and setUpZope may leave the thread's transaction
+        # (and its connections) open when they fail.
+        self._cleanup.callback(transaction.abort)
         _start_zope(self, _write_zope_conf(home, self.zope_conf))
         with gocept.zopelayer.app.zopeApp() as app:
             app.acl_users._doAddUser(
@@ -309,8 +311,3 @@ def _check_products(layer):
             ' a package outside `Products.` needs'
             ' <five:registerPackage package="." initialize=".initialize" />'
             ' in its configure.zcml.')
-
-
-def _close_zope_connections():
-    """Zope's start-up leaves the application's connection to be closed."""
-    transaction.abort()

@@ -127,7 +127,8 @@ class LifeCycleTests(unittest.TestCase):
 
     def test_broken_zcml_fails_setUp_and_undoes_it(self):
         before, dirs = process_state(), temp_dirs()
-        zope_layer = self.make(zcml=((gocept.zopelayer.tests, 'nothere.zcml'),))
+        zope_layer = self.make(
+            zcml=((gocept.zopelayer.tests, 'nothere.zcml'),))
         with self.assertRaisesRegex(Exception, 'nothere.zcml'):
             zope_layer.setUp()
         self.assertEqual(before, process_state())
@@ -146,7 +147,8 @@ class LifeCycleTests(unittest.TestCase):
         zope_layer.tearDown()
 
     def test_base_without_zodbDB_is_a_clear_error(self):
-        zope_layer = layers.TestZopeLayer(name='zopelayer:alone', module=__name__)
+        zope_layer = layers.TestZopeLayer(
+            name='zopelayer:alone', module=__name__)
         with self.assertRaisesRegex(RuntimeError, 'needs a base layer'
                                     ' providing `zodbDB`'):
             zope_layer.setUp()
