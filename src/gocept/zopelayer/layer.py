@@ -125,8 +125,7 @@ class ZopeLayer(gocept.wsgilayer.WSGILayer):
             connection = self['zodbDB'].open()
             self._own_connection = connection
         app = gocept.zopelayer.app.add_request_container(
-            connection.root()['Application'],
-            environ={'SERVER_NAME': 'nohost', 'SERVER_PORT': '80'})
+            connection.get(self._app_oid))
         zope.globalrequest.setRequest(app.REQUEST)
         self['app'] = app
         self['request'] = app.REQUEST
@@ -143,6 +142,7 @@ class ZopeLayer(gocept.wsgilayer.WSGILayer):
             connection.close()
 
     _own_connection = None
+    _app_oid = None
 
     def browser(self, url=None, login=False):
         """A new zope.testbrowser Browser on Zope (see WSGILayer.browser).
@@ -197,6 +197,9 @@ class ZopeLayer(gocept.wsgilayer.WSGILayer):
                 gocept.zopelayer.app.SITE_OWNER_PASSWORD, ['Manager'], [])
             self.setUpZope(app)
             transaction.get().note(f'{self.__name__}: setUpZope')
+            # The copies and DemoStorages of the ZODB layers keep oids:
+            # tests get the application without loading the root.
+            self._app_oid = app._p_oid
 
     def _stop(self):
         cleanup, self._cleanup = self._cleanup, None
