@@ -3,6 +3,7 @@ import glob
 import locale
 import os
 import re
+import shutil
 import tempfile
 import unittest
 
@@ -52,6 +53,18 @@ def hello_view():
 def temp_dirs():
     return set(glob.glob(
         os.path.join(tempfile.gettempdir(), 'gocept.zopelayer.*')))
+
+
+def private_tempdir(test):
+    """Give `test` a temp dir of its own for tempfile's functions.
+
+    Tests running in parallel (bin/test -j2) create and remove theirs in
+    the system's one meanwhile.
+    """
+    directory = tempfile.mkdtemp(prefix='zopelayer-test-')
+    test.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+    test.addCleanup(setattr, tempfile, 'tempdir', tempfile.tempdir)
+    tempfile.tempdir = directory
 
 
 class Failing(layers.TestZopeLayer):
@@ -114,6 +127,7 @@ class LifeCycleTests(unittest.TestCase):
                 zodb.tearDown()
 
     def test_failing_setUp_undoes_what_it_did(self):
+        private_tempdir(self)
         before, dirs = process_state(), temp_dirs()
         with self.assertRaisesRegex(ValueError, 'on purpose'):
             self.make(Failing).setUp()
@@ -126,6 +140,7 @@ class LifeCycleTests(unittest.TestCase):
         zope_layer.tearDown()
 
     def test_broken_zcml_fails_setUp_and_undoes_it(self):
+        private_tempdir(self)
         before, dirs = process_state(), temp_dirs()
         zope_layer = self.make(
             zcml=((gocept.zopelayer.tests, 'nothere.zcml'),))
