@@ -50,8 +50,16 @@ class ZopeLayer(gocept.wsgilayer.WSGILayer):
 
     ZCML registrations go into a global component registry pushed at
     setUp and popped at tearDown (plone.testing.zca); Zope's process
-    globals are restored at tearDown.  Setting up a second Zope layer
-    while one is set up raises RuntimeError naming both.
+    globals are restored at tearDown.  Chameleon's compiled templates are
+    kept by source digest for the process, so a persistent page template
+    is not compiled again in every test's fresh connection.
+
+    setUp raises RuntimeError when another Zope layer is set up (naming
+    both), when no base provides `zodbDB`, or when a product cannot be
+    imported or was not installed; ZCML errors propagate as
+    zope.configuration raises them (ConfigurationError with file and line,
+    OSError for a missing file).  A failing setUp undoes what
+    it did before raising.
 
     Resources: `wsgi_app` (Zope's WSGI publisher behind Zope's
     httpexceptions middleware, as in Zope's own WSGI pipeline) and
