@@ -8,6 +8,7 @@ def read(name):
 
 
 WSGI = [
+    'h11',
     'WebTest',
     'wsgi_intercept',
     'zope.testbrowser',

@@ -18,10 +18,13 @@ not to the host. So intercepted hosts are added to ``no_proxy`` (and
 ``NO_PROXY``), which requests and urllib read on every request.
 """
 import http.client
+import io
 import os
 import threading
 
 import wsgi_intercept
+
+import gocept.wsgilayer.handler
 
 
 PORT = 80
@@ -32,6 +35,20 @@ NO_PROXY_VARIABLES = ('no_proxy', 'NO_PROXY')
 
 
 class _FakeSocket(wsgi_intercept.wsgi_fake_socket):
+    """wsgi_intercept's socket, answered by our request handler.
+
+    wsgi_intercept collects what the client sends; `makefile` (called when
+    the client reads the response) hands those bytes to the handler the
+    loopback server uses, instead of wsgi_intercept's `make_environ` and
+    response writer, so the app sees the same PEP 3333 environ on every
+    route (a de-chunked body, `SERVER_PORT` a str, `QUERY_STRING` always,
+    a clean `SERVER_PROTOCOL`, repeated fields joined) and its body
+    iterable is guarded and closed the same way.
+    """
+
+    def makefile(self, *args, **kw):
+        return io.BytesIO(gocept.wsgilayer.handler.respond_in_process(
+            self.app, self.inp.getvalue(), self.host, self.port or PORT))
 
     def settimeout(self, timeout):
         """The app answers in-process; there is nothing to time out."""

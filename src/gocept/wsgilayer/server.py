@@ -64,7 +64,8 @@ class WSGIServerLayer(plone.testing.Layer):
         server = gocept.httplayer.server.Server(
             gocept.wsgilayer.handler.WSGIRequestHandler,
             host=self.host, port=self.port,
-            context=gocept.wsgilayer.errors.HandleErrors(app))
+            context=gocept.wsgilayer.handler.Served(
+                gocept.wsgilayer.errors.HandleErrors(app)))
         server.start()
         self._server = server
         resources = server.resources()
