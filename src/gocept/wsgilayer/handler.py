@@ -7,10 +7,10 @@ server (`WSGIRequestHandler`) and the bytes an intercepted client wrote
 (`respond_in_process`), so every route builds the same environ and frames
 the response the same way.
 """
+import contextlib
 import email.utils
 import http
 import sys
-import threading
 import time
 
 import h11
@@ -65,13 +65,15 @@ class Connection:
     """Serve the requests arriving through `receive` with `app`.
 
     `receive()` returns the next bytes (b'' at end of input), `send(bytes)`
-    writes. `running`, if given, is a dict that holds, for the thread
-    ident, the request line while the app works on it.
+    writes. `running(description)` returns a context manager the app runs
+    in (the server core's, which reports an app still running at the end
+    of a test instead of waiting for it).
     """
 
     def __init__(self, app, receive, send, *, server_name, server_port,
                  remote_addr, url_scheme='http', multithread=True,
-                 running=None, keep_alive=True):
+                 running=lambda description: contextlib.nullcontext(),
+                 keep_alive=True):
         self.app = app
         self.receive = receive
         self.send = send
@@ -172,16 +174,10 @@ class Connection:
         environ = gocept.wsgilayer.environ.build(
             request, body, **self.environ_args)
         response = _Response(self._send_response, request, self.keep_alive)
-        thread = threading.get_ident()
-        if self.running is not None:
-            self.running[thread] = (
-                f'{environ["REQUEST_METHOD"]} {request.target.decode("latin-1")}'
-                f' {environ["SERVER_PROTOCOL"]}')
-        try:
+        description = (f'{environ["REQUEST_METHOD"]}'
+                       f' {request.target.decode("latin-1")} (WSGI app)')
+        with self.running(description):
             response.run(self.app, environ)
-        finally:
-            if self.running is not None:
-                self.running.pop(thread, None)
         return response.keep_alive
 
 
@@ -349,33 +345,21 @@ class _Response:
 
 
 class WSGIRequestHandler:
-    """Serve the app of `server.context` (a `Served`) on one connection.
+    """Serve the WSGI app `server.context` on one connection.
 
     Instantiated by gocept.httplayer's server core like a socketserver
     handler, as ``WSGIRequestHandler(socket, client_address, server)``.
     """
 
     def __init__(self, request, client_address, server):
-        served = server.context
         Connection(
-            served.app, lambda: request.recv(RECEIVE_SIZE), request.sendall,
+            server.context, lambda: request.recv(RECEIVE_SIZE),
+            request.sendall,
             server_name=str(server.host), server_port=server.port,
             remote_addr=client_address[0],
             url_scheme=('https' if getattr(server, 'ssl_context', None)
                         else 'http'),
-            running=served.running).serve()
-
-
-class Served:
-    """What the loopback server serves: the app and its running calls.
-
-    `running` maps the ident of each thread the app is running in to the
-    request line it is answering.
-    """
-
-    def __init__(self, app):
-        self.app = app
-        self.running = {}
+            running=server.running).serve()
 
 
 def respond_in_process(app, request, host, port):
