@@ -10,6 +10,7 @@ the response the same way.
 import contextlib
 import email.utils
 import http
+import socket
 import sys
 import time
 
@@ -24,6 +25,10 @@ import gocept.wsgilayer.errors
 MAX_REQUEST_LINE = 65536
 MAX_HEAD = 262144
 RECEIVE_SIZE = 65536
+# After refusing a request, how long and how much of the rest of it to read
+# and discard before closing (see `_linger`).
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 1 << 22
 
 # Headers that describe the connection, not the message: the server sets
 # them, a WSGI app must not (PEP 3333, RFC 9110 7.6.1).
@@ -73,11 +78,12 @@ class Connection:
     def __init__(self, app, receive, send, *, server_name, server_port,
                  remote_addr, url_scheme='http', multithread=True,
                  running=lambda description: contextlib.nullcontext(),
-                 keep_alive=True):
+                 keep_alive=True, refused=lambda: None):
         self.app = app
         self.receive = receive
         self.send = send
         self.keep_alive = keep_alive
+        self.refused = refused
         self.environ_args = dict(
             server_name=server_name, server_port=server_port,
             remote_addr=remote_addr, url_scheme=url_scheme,
@@ -168,6 +174,7 @@ class Connection:
             f'Content-Length: {len(body)}\r\n'
             f'Date: {_date()}\r\n'
             'Connection: close\r\n\r\n'.encode('latin-1') + body)
+        self.refused()
 
     def _respond(self, request, body):
         """Run the app for `request`; return whether to keep alive."""
@@ -354,12 +361,35 @@ class WSGIRequestHandler:
     def __init__(self, request, client_address, server):
         Connection(
             server.context, lambda: request.recv(RECEIVE_SIZE),
-            request.sendall,
+            request.sendall, refused=lambda: _linger(request),
             server_name=str(server.host), server_port=server.port,
             remote_addr=client_address[0],
             url_scheme=('https' if getattr(server, 'ssl_context', None)
                         else 'http'),
             running=server.running).serve()
+
+
+def _linger(sock):
+    """Close the sending side, then read and drop what the client still
+    sends, for a while.
+
+    Closing a socket with unread input makes the kernel send a reset,
+    which can destroy the error response before the client read it; so
+    the server closes in stages (RFC 9112 9.6), as waitress and Apache
+    do.
+    """
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(LINGER_SECONDS)
+        deadline = time.monotonic() + LINGER_SECONDS
+        drained = 0
+        while drained < LINGER_BYTES and time.monotonic() < deadline:
+            data = sock.recv(RECEIVE_SIZE)
+            if not data:
+                break
+            drained += len(data)
+    except OSError:
+        pass
 
 
 def respond_in_process(app, request, host, port):

@@ -3,10 +3,13 @@ import json
 import socket
 import textwrap
 import threading
+import time
 import unittest
 import unittest.mock
 
 import gocept.wsgilayer
+import gocept.wsgilayer.server
+import gocept.wsgilayer.tests.app
 from gocept.wsgilayer.tests import layers
 from gocept.wsgilayer.tests.helpers import run_python
 
@@ -170,3 +173,225 @@ class WSGIServerLayerLifecycleTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, 'wsgi_app'):
             server.setUp()
         self.assertNotIn('http_url', server)
+
+
+def exchange(layer, data, until=None):
+    """Send `data` on a new connection; return what came back.
+
+    Reads until the server closes, or until `until` (bytes) arrived.
+    """
+    with socket.create_connection(
+            (layer['http_host'], layer['http_port']), timeout=10) as sock:
+        sock.sendall(data)
+        received = b''
+        while until is None or until not in received:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    return received
+
+
+def head(request_line, *fields, body=b''):
+    lines = [request_line, 'Host: 127.0.0.1'] + list(fields)
+    return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1') + body
+
+
+class MalformedRequestTest(unittest.TestCase):
+    """Malformed requests get the status a real server gives, then the
+    connection is closed (RFC 9112 and RFC 9110; each answer is what
+    waitress 3.0 answers, unless the RFC asks for more, as noted)."""
+
+    layer = layers.SERVER
+
+    CASES = [
+        # (name, request bytes, status)
+        ('request line over 64 KiB (http.server limit; waitress'
+         ' accepts up to its 256 KiB header limit)',
+         head('GET /' + 'a' * 70000 + ' HTTP/1.1'), 414),
+        ('header block over 256 KiB (waitress: max_request_header_size)',
+         head('GET / HTTP/1.1', *[f'X-{i}: {"a" * 100}'
+                                  for i in range(3000)]), 431),
+        ('no request line', b'FOO\r\n\r\n', 400),
+        ('no HTTP version (HTTP/0.9)', b'GET /\r\n\r\n', 400),
+        ('unknown protocol', head('GET / HTTX/1.1'), 400),
+        ('HTTP/2.0 in an HTTP/1 request line (RFC 9110 15.6.6;'
+         ' waitress answers 200)', head('GET / HTTP/2.0'), 505),
+        ('space in the target', head('GET /a b HTTP/1.1'), 400),
+        ('Content-Length not a number (RFC 9112 6.3)',
+         head('POST / HTTP/1.1', 'Content-Length: many'), 400),
+        ('negative Content-Length',
+         head('POST / HTTP/1.1', 'Content-Length: -1'), 400),
+        ('Content-Length with a sign',
+         head('POST / HTTP/1.1', 'Content-Length: +1', body=b'a'), 400),
+        ('two different Content-Lengths (RFC 9112 6.3)',
+         head('POST / HTTP/1.1', 'Content-Length: 1', 'Content-Length: 2',
+              body=b'ab'), 400),
+        ('unknown transfer coding (RFC 9112 6.1)',
+         head('POST / HTTP/1.1', 'Transfer-Encoding: gzip'), 501),
+        ('transfer coding chunked is not the last',
+         head('POST / HTTP/1.1', 'Transfer-Encoding: gzip, chunked',
+              body=b'0\r\n\r\n'), 501),
+        ('chunk size not hexadecimal (RFC 9112 7.1)',
+         head('POST / HTTP/1.1', 'Transfer-Encoding: chunked',
+              body=b'zz\r\nabc\r\n0\r\n\r\n'), 400),
+        ('field line without a colon (RFC 9112 5)',
+         head('GET / HTTP/1.1', 'NoColon'), 400),
+        ('whitespace before the colon (RFC 9112 5.1: MUST be 400)',
+         head('GET / HTTP/1.1', 'X-A : b'), 400),
+        ('NUL in a field value (RFC 9110 5.5)',
+         head('GET / HTTP/1.1', 'X-A: b\x00c'), 400),
+        ('control character in a field name',
+         head('GET / HTTP/1.1', 'X\x01A: b'), 400),
+        ('HTTP/1.1 without Host (RFC 9112 3.2: MUST be 400; waitress'
+         ' answers 200)', b'GET / HTTP/1.1\r\n\r\n', 400),
+        ('two Host fields (RFC 9112 3.2: MUST be 400; waitress answers'
+         ' 200)', head('GET / HTTP/1.1', 'Host: other'), 400),
+    ]
+
+    def test_malformed_requests_get_the_status_of_a_real_server(self):
+        for name, data, status in self.CASES:
+            with self.subTest(name):
+                response = exchange(self.layer, data)
+                self.assertTrue(
+                    response.startswith(f'HTTP/1.1 {status} '.encode()),
+                    response[:80])
+                self.assertIn(b'\r\nConnection: close\r\n', response)
+
+    def test_request_line_over_64_KiB_in_pieces_is_a_414(self):
+        """The limit holds while the line is still arriving."""
+        with socket.create_connection(
+                (self.layer['http_host'], self.layer['http_port']),
+                timeout=10) as sock:
+            sock.sendall(b'GET /')
+            response = b''
+            for _ in range(20):
+                try:
+                    sock.sendall(b'a' * 8192)
+                except OSError:
+                    break  # the server answered and closed
+            while chunk := sock.recv(65536):
+                response += chunk
+        self.assertTrue(response.startswith(b'HTTP/1.1 414 '), response[:80])
+
+    def test_transfer_coding_with_a_length_is_de_chunked(self):
+        """RFC 9112 6.3: Transfer-Encoding overrides Content-Length (the
+        server may also refuse; waitress and h11 de-chunk, as here)."""
+        response = exchange(self.layer, head(
+            'POST /raw/echo HTTP/1.1', 'Content-Length: 3',
+            'Transfer-Encoding: chunked', 'Connection: close',
+            body=b'5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n'))
+        self.assertTrue(response.startswith(b'HTTP/1.1 200 '), response[:80])
+        self.assertIn(b'"body": "hello"', response)
+
+    def test_server_keeps_serving_after_malformed_requests(self):
+        exchange(self.layer, b'FOO\r\n\r\n')
+        response = exchange(self.layer, head(
+            'GET /raw/echo HTTP/1.1', 'Connection: close'))
+        self.assertTrue(response.startswith(b'HTTP/1.1 200 '), response[:80])
+
+
+STREAM = {}
+
+
+def streaming_app(environ, start_response):
+    """Yields a line, waits for the test's go, yields another."""
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    yield b'first\n'
+    STREAM['go'].wait(10)
+    yield b'second\n'
+
+
+def hung_app(environ, start_response):
+    """Does not answer until the test lets it (or 30 s passed)."""
+    STREAM['started'].set()
+    STREAM['go'].wait(30)
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'late']
+
+
+def _dispatch(environ, start_response):
+    app = hung_app if environ['PATH_INFO'] == '/hang' else streaming_app
+    return app(environ, start_response)
+
+
+STREAMING_APP = gocept.wsgilayer.WSGILayer(
+    name='Streaming', module=__name__,
+    app_factory=lambda layer: gocept.wsgilayer.tests.app.validated(
+        _dispatch))
+STREAMING_SERVER = gocept.wsgilayer.WSGIServerLayer(
+    bases=(STREAMING_APP,), name='Streaming:Server', module=__name__)
+
+
+class StreamingTest(unittest.TestCase):
+
+    layer = STREAMING_SERVER
+
+    def setUp(self):
+        STREAM['go'] = threading.Event()
+        STREAM['started'] = threading.Event()
+        # Let the app end whatever happens.
+        self.addCleanup(STREAM['go'].set)
+
+    def test_response_is_streamed_as_the_app_yields_it(self):
+        """Real servers send each chunk as the app yields it (PEP 3333
+        "Buffering and Streaming"); without a Content-Length from the app
+        the body is chunked (RFC 9112 7.1). The first line arrives while
+        the app still waits for the test."""
+        with socket.create_connection(
+                (self.layer['http_host'], self.layer['http_port']),
+                timeout=5) as sock:
+            sock.sendall(head('GET /stream HTTP/1.1'))
+            received = b''
+            while b'first\n' not in received:
+                received += sock.recv(65536)
+            self.assertIn(b'\r\nTransfer-Encoding: chunked\r\n', received)
+            self.assertNotIn(b'second', received)
+            STREAM['go'].set()
+            while not received.endswith(b'\r\n0\r\n\r\n'):
+                received += sock.recv(65536)
+        self.assertIn(b'6\r\nfirst\n\r\n7\r\nsecond\n\r\n0\r\n\r\n',
+                      received)
+
+    def test_http_1_0_client_gets_the_stream_until_close(self):
+        """RFC 9112 6.3 (7.): an HTTP/1.0 client cannot read chunked; the
+        end of the body is the end of the connection."""
+        STREAM['go'].set()
+        response = exchange(self.layer, b'GET /stream HTTP/1.0\r\n\r\n')
+        self.assertNotIn(b'Transfer-Encoding', response)
+        self.assertIn(b'\r\nConnection: close\r\n', response)
+        self.assertTrue(response.endswith(b'\r\n\r\nfirst\nsecond\n'))
+
+    def test_hung_app_is_reported_and_not_waited_for(self):
+        """A hung app delayed tearDown by 6 s: now the layer's check cuts
+        its connection after the grace (1 s), raises AppStillRunning
+        naming the request, and the thread ends when the app returns."""
+        server = gocept.wsgilayer.WSGIServerLayer(
+            bases=(STREAMING_APP,), name='Hung', module=__name__)
+        server.setUp()
+        address = server['http_address']
+        try:
+            sock = socket.create_connection(
+                (server['http_host'], server['http_port']), timeout=10)
+            self.addCleanup(sock.close)
+            sock.sendall(head('GET /hang HTTP/1.1'))
+            self.assertTrue(STREAM['started'].wait(10))
+            started = time.monotonic()
+            with self.assertRaisesRegex(
+                    gocept.wsgilayer.server.AppStillRunning,
+                    r'GET /hang \(WSGI app\): still running'):
+                server.check()
+            # Well under the old 6 s; generous for a loaded machine.
+            self.assertLess(time.monotonic() - started, 4)
+            # The client is not left waiting.
+            self.assertEqual(b'', sock.recv(1))
+        finally:
+            server.tearDown()
+        STREAM['go'].set()
+
+        def threads():
+            return [t for t in server_threads() if t.name.endswith(address)]
+        deadline = time.monotonic() + 10
+        while threads() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual([], threads())
