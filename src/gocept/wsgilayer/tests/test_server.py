@@ -1,6 +1,8 @@
 import http.client
 import json
+import os
 import socket
+import tempfile
 import textwrap
 import threading
 import time
@@ -395,3 +397,67 @@ class StreamingTest(unittest.TestCase):
         while threads() and time.monotonic() < deadline:
             time.sleep(0.01)
         self.assertEqual([], threads())
+
+
+class HungAppReportTest(unittest.TestCase):
+
+    def test_hung_app_fails_the_test_that_started_it(self):
+        """Under zope.testrunner: the test whose request is still being
+        answered fails with AppStillRunning; the next test runs as usual
+        and the run is not delayed by the join timeout."""
+        with tempfile.TemporaryDirectory() as tmp:
+            package = os.path.join(tmp, 'probe')
+            os.mkdir(package)
+            open(os.path.join(package, '__init__.py'), 'w').close()
+            with open(os.path.join(package, 'tests.py'), 'w') as f:
+                f.write(textwrap.dedent("""\
+                    import socket
+                    import threading
+                    import unittest
+                    import gocept.wsgilayer
+
+                    RELEASE = threading.Event()
+                    STARTED = threading.Event()
+
+                    def app(environ, start_response):
+                        STARTED.set()
+                        RELEASE.wait(30)
+                        start_response('200 OK', [])
+                        return [b'late']
+
+                    APP = gocept.wsgilayer.WSGILayer(
+                        name='Probe', module=__name__,
+                        app_factory=lambda layer: app)
+                    SERVER = gocept.wsgilayer.WSGIServerLayer(
+                        bases=(APP,), name='Probe:Server',
+                        module=__name__)
+
+                    class Test(unittest.TestCase):
+                        layer = SERVER
+
+                        def test_1_starts_a_request(self):
+                            sock = socket.create_connection(
+                                (self.layer['http_host'],
+                                 self.layer['http_port']))
+                            self.addCleanup(sock.close)
+                            sock.sendall(b'GET /hang HTTP/1.1\\r\\n'
+                                         b'Host: x\\r\\n\\r\\n')
+                            STARTED.wait(10)
+
+                        def test_2_runs(self):
+                            RELEASE.set()
+                    """))
+            result = run_python(textwrap.dedent(f"""\
+                import sys
+                sys.path.insert(0, {tmp!r})
+                import zope.testrunner
+                zope.testrunner.run_internal(['--test-path', {tmp!r}])
+                """))
+        self.assertIn('Failure in test test_1_starts_a_request',
+                      result.stdout, result.stderr)
+        self.assertIn('AppStillRunning: The WSGI app was still running',
+                      result.stdout)
+        self.assertIn('GET /hang (WSGI app)', result.stdout)
+        self.assertNotIn('test_2_runs (', result.stdout.split(
+            'Tests with failures:')[-1])
+        self.assertIn('Ran 2 tests with 1 failures, 0 errors', result.stdout)
