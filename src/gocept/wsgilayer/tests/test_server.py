@@ -2,6 +2,7 @@ import http.client
 import json
 import os
 import socket
+import sys
 import tempfile
 import textwrap
 import threading
@@ -461,3 +462,133 @@ class HungAppReportTest(unittest.TestCase):
         self.assertNotIn('test_2_runs (', result.stdout.split(
             'Tests with failures:')[-1])
         self.assertIn('Ran 2 tests with 1 failures, 0 errors', result.stdout)
+
+
+def framing_app(environ, start_response):
+    """Apps that frame their response in every way PEP 3333 allows."""
+    path = environ['PATH_INFO']
+    if path == '/write':
+        write = start_response('200 OK', [('Content-Type', 'text/plain')])
+        write(b'written ')
+        return [b'returned']
+    if path == '/short':
+        start_response('200 OK', [('Content-Type', 'text/plain'),
+                                  ('Content-Length', '10')])
+        return iter([b'12345'])
+    if path == '/long':
+        start_response('200 OK', [('Content-Type', 'text/plain'),
+                                  ('Content-Length', '3')])
+        return iter([b'123', b'4567890'])
+    if path == '/fail-after-head':
+        def body():
+            start_response('200 OK', [('Content-Type', 'text/plain')])
+            yield b'partial'
+            try:
+                raise RuntimeError('Failed after the head on purpose.')
+            except RuntimeError:
+                start_response('500 Internal Server Error',
+                               [('Content-Type', 'text/plain')],
+                               sys.exc_info())
+            yield b'never'
+        return body()
+    if path == '/hop-by-hop':
+        start_response('200 OK', [('Content-Type', 'text/plain'),
+                                  ('Connection', 'close')])
+        return [b'bye']
+    return gocept.wsgilayer.tests.app.raw_app(environ, start_response)
+
+
+FRAMING_APP = gocept.wsgilayer.WSGILayer(
+    name='Framing', module=__name__,
+    app_factory=lambda layer: gocept.wsgilayer.tests.app.validated(
+        framing_app))
+FRAMING_SERVER = gocept.wsgilayer.WSGIServerLayer(
+    bases=(FRAMING_APP,), name='Framing:Server', module=__name__)
+
+
+class FramingTest(unittest.TestCase):
+    """The server frames each response as RFC 9112 6 asks."""
+
+    layer = FRAMING_SERVER
+
+    def get(self, path, *fields):
+        return exchange(self.layer, head(f'GET {path} HTTP/1.1', *fields,
+                                         'Connection: close'))
+
+    def test_write_callable_output_comes_first(self):
+        """PEP 3333 "The write() Callable": written data goes out before
+        the returned body; without a Content-Length both are chunked."""
+        response = self.get('/write')
+        self.assertIn(b'\r\nTransfer-Encoding: chunked\r\n', response)
+        self.assertTrue(response.endswith(
+            b'\r\n\r\n8\r\nwritten \r\n8\r\nreturned\r\n0\r\n\r\n'),
+            response)
+
+    def test_body_shorter_than_its_length_closes_the_connection(self):
+        """RFC 9112 8: only closing tells the client the message is
+        incomplete; keeping the connection would hang the client."""
+        response = self.get('/short')
+        self.assertTrue(response.endswith(b'\r\n\r\n12345'), response)
+
+    def test_body_longer_than_its_length_is_cut(self):
+        """RFC 9112 6.3: the bytes after Content-Length would be read as
+        the next response (response splitting); the server stops at the
+        length and closes."""
+        response = exchange(self.layer, head('GET /long HTTP/1.1'))
+        self.assertTrue(response.endswith(b'\r\n\r\n123'), response)
+
+    def test_exception_after_the_head_cuts_the_response_short(self):
+        """PEP 3333: start_response with exc_info after the head went out
+        re-raises; the server ends the connection without the last chunk,
+        so the client sees an incomplete response, not a complete one."""
+        with unittest.mock.patch('sys.stderr'):
+            response = exchange(self.layer,
+                                head('GET /fail-after-head HTTP/1.1'))
+        self.assertIn(b'partial', response)
+        self.assertNotIn(b'never', response)
+        self.assertFalse(response.endswith(b'0\r\n\r\n'), response)
+
+    def test_app_connection_close_is_honoured_not_copied(self):
+        """PEP 3333: hop-by-hop fields are the server's; an app's
+        `Connection: close` becomes the server's own close."""
+        response = exchange(self.layer, head('GET /hop-by-hop HTTP/1.1'))
+        # exchange() returned: the server closed the connection.
+        self.assertEqual(1, response.count(b'Connection: close'))
+        self.assertIn(b'bye', response)
+
+    def test_interim_status_from_the_app_gets_no_framing(self):
+        """RFC 9110 8.6 and 15.2: a 1xx has no body and no framing fields;
+        the app has no final response to follow, so the connection ends
+        rather than leave the client waiting."""
+        response = exchange(self.layer,
+                            head('GET /raw/status/103 HTTP/1.1'))
+        self.assertTrue(response.startswith(b'HTTP/1.1 103 Early Hints'))
+        self.assertNotIn(b'Content-Length', response)
+        self.assertNotIn(b'Transfer-Encoding', response)
+
+    def test_streamed_response_keeps_the_connection_alive(self):
+        conn = http.client.HTTPConnection(
+            self.layer['http_host'], self.layer['http_port'], timeout=10)
+        self.addCleanup(conn.close)
+        conn.request('GET', '/write')
+        self.assertEqual(b'written returned', conn.getresponse().read())
+        sock = conn.sock
+        conn.request('GET', '/write')
+        self.assertEqual(b'written returned', conn.getresponse().read())
+        self.assertIs(sock, conn.sock)
+
+    def test_100_continue_goes_out_before_the_body(self):
+        """RFC 9110 10.1.1: a client that sent only the head waits for
+        `100 Continue`; it arrives at once, the body follows."""
+        with socket.create_connection(
+                (self.layer['http_host'], self.layer['http_port']),
+                timeout=5) as sock:
+            sock.sendall(head('POST /raw/echo HTTP/1.1', 'Content-Length: 5',
+                              'Expect: 100-continue', 'Connection: close'))
+            interim = sock.recv(65536)
+            self.assertEqual(b'HTTP/1.1 100 Continue\r\n\r\n', interim)
+            sock.sendall(b'hello')
+            response = b''
+            while chunk := sock.recv(65536):
+                response += chunk
+        self.assertIn(b'"body": "hello"', response)
