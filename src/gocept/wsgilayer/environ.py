@@ -12,8 +12,8 @@ import urllib.parse
 # Request headers that become CGI variables without the HTTP_ prefix, or
 # describe the message framing the server has already undone (PEP 3333,
 # RFC 3875 4.1).
-_CGI = {b'content-type': 'CONTENT_TYPE', b'content-length': None,
-        b'transfer-encoding': None}
+_CGI = {b'CONTENT-TYPE': 'CONTENT_TYPE', b'CONTENT-LENGTH': None,
+        b'TRANSFER-ENCODING': None}
 
 
 def build(request, body, *, server_name, server_port, remote_addr,
@@ -39,7 +39,8 @@ def build(request, body, *, server_name, server_port, remote_addr,
     environ = {
         'REQUEST_METHOD': request.method.decode('latin-1'),
         'SCRIPT_NAME': '',
-        'PATH_INFO': urllib.parse.unquote(path, 'latin-1'),
+        'PATH_INFO': (urllib.parse.unquote(path, 'latin-1') if '%' in path
+                      else path),
         'QUERY_STRING': query,
         'SERVER_NAME': server_name,
         'SERVER_PORT': str(server_port),
@@ -56,14 +57,15 @@ def build(request, body, *, server_name, server_port, remote_addr,
     }
     if body or request.method not in (b'GET', b'HEAD'):
         environ['CONTENT_LENGTH'] = str(len(body))
-    for name, value in request.headers:  # h11 lowercases the names
+    for name, value in request.headers.raw_items():
+        name = name.upper()
         if name in _CGI:
             if _CGI[name] is not None:
                 environ[_CGI[name]] = value.decode('latin-1')
             continue
         if b'_' in name:
             continue
-        key = 'HTTP_' + name.decode('ascii').upper().replace('-', '_')
+        key = 'HTTP_' + name.decode('ascii').replace('-', '_')
         value = value.decode('latin-1')
         if key in environ:
             separator = '; ' if key == 'HTTP_COOKIE' else ', '

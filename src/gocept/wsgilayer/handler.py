@@ -78,12 +78,13 @@ class Connection:
     def __init__(self, app, receive, send, *, server_name, server_port,
                  remote_addr, url_scheme='http', multithread=True,
                  running=lambda description: contextlib.nullcontext(),
-                 keep_alive=True, refused=lambda: None):
+                 keep_alive=True, refused=lambda: None, received=b''):
         self.app = app
         self.receive = receive
         self.send = send
         self.keep_alive = keep_alive
         self.refused = refused
+        self.received = received
         self.environ_args = dict(
             server_name=server_name, server_port=server_port,
             remote_addr=remote_addr, url_scheme=url_scheme,
@@ -91,7 +92,7 @@ class Connection:
         self.running = running
 
     def serve(self):
-        buffer, closed = b'', False
+        buffer, closed = self.received, False
         while not closed:
             parser = h11.Connection(
                 h11.SERVER, max_incomplete_event_size=MAX_HEAD)
@@ -398,10 +399,9 @@ def respond_in_process(app, request, host, port):
     The connection is closed after one response (``Connection: close``),
     so a client sends its next request on a new (fake) socket.
     """
-    chunks = [request, b'']
     output = []
     Connection(
-        app, lambda: chunks.pop(0) if chunks else b'', output.append,
+        app, lambda: b'', output.append, received=request,
         server_name=host, server_port=port, remote_addr='127.0.0.1',
         multithread=False, keep_alive=False).serve()
     return b''.join(output)
