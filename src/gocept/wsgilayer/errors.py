@@ -1,5 +1,4 @@
 """Turn app exceptions into `500` responses unless the client wants them."""
-import sys
 import traceback
 
 
