@@ -96,8 +96,13 @@ class Connection:
         while not closed:
             parser = h11.Connection(
                 h11.SERVER, max_incomplete_event_size=MAX_HEAD)
-            if buffer:
-                parser.receive_data(buffer)  # b'' would mean end of input
+            if not buffer:
+                # Wait for the request here rather than ask h11 first: a
+                # parser call saved per request on a kept-alive connection.
+                buffer = self.receive()
+                if not buffer:
+                    return
+            parser.receive_data(buffer)
             try:
                 request = self._read_head(parser, buffer)
                 if request is None:
