@@ -62,7 +62,9 @@ class _Guarded:
     def __init__(self, app, environ, start_response):
         self.environ = environ
         self.start_response = start_response
-        self.pending = None  # (status, headers) not passed on yet
+        # None: start_response not called yet; (status, headers): called,
+        # not passed on to the server yet; (): passed on, the head is out.
+        self.pending = None
         self.result = None
         try:
             self.result = app(environ, self._start_response)

@@ -1,7 +1,9 @@
 """Route plain-HTTP `http.client`, `urllib.request` and `requests` calls
 for a registered host to a WSGI app, in-process.
 
-wsgi_intercept provides the fake socket that runs the app. Its own install
+wsgi_intercept provides the fake socket that collects the request; the
+request handler of `WSGIServerLayer` answers it (see `_FakeSocket`), so the
+app sees the same environ on both routes. wsgi_intercept's own install
 functions are not used: they also replace the HTTPS connection classes,
 which breaks every https request while they are installed (urllib3 and
 urllib pass arguments its classes do not take). Here only the plain-HTTP
