@@ -31,6 +31,7 @@ TEST = WSGI + ZEO + RELSTORAGE + [
 ]
 BENCH = TEST + [
     'gocept.httpserverlayer',
+    'h11',
     'pytest-httpserver',
 ]
 

@@ -1,5 +1,6 @@
 """FakeServer: a loopback HTTP server answering with stubs."""
 
+import functools
 import http.server
 import socket
 import socketserver
@@ -41,8 +42,8 @@ class FakeServer:
         self.no_match_status = no_match_status
         self.handler = handler
         self.server = gocept.httplayer.server.Server(
-            handler or FakeRequestHandler, host=host, port=port,
-            ssl_context=ssl_context, context=self)
+            watched(handler) if handler else FakeRequestHandler,
+            host=host, port=port, ssl_context=ssl_context, context=self)
         self._condition = threading.Condition()
         self.stubs = []
         self.requests = []
@@ -215,6 +216,28 @@ def validate_handler(handler):
         raise ValueError(
             f'The `handler` argument must be a subclass of'
             f' http.server.BaseHTTPRequestHandler, got {handler!r}.')
+
+
+def watched(handler):
+    """Return a subclass of `handler` whose ``do_*`` methods run watched.
+
+    They run within ``server.running()``, so a method still running when
+    the connections are closed is reported, not waited for.
+    """
+    namespace = {
+        name: _watch(name, getattr(handler, name)) for name in dir(handler)
+        if name.startswith('do_') and callable(getattr(handler, name))}
+    return type(handler.__name__, (handler,), namespace)
+
+
+def _watch(name, method):
+    @functools.wraps(method)
+    def call(self):
+        with self.server.running(
+                f'{self.command} {self.path}'
+                f' ({type(self).__name__}.{name})'):
+            return method(self)
+    return call
 
 
 class FakeRequestHandler(socketserver.StreamRequestHandler):

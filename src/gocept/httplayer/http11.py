@@ -3,9 +3,10 @@
 The rules for reading a request and for framing a response live here in
 one place, each with the section it comes from, so that the fake server
 keeps them structurally rather than case by case. It is small and
-stdlib-only on purpose: h11 keeps the same rules, but costs about three
-times the stdlib's parsing per request (see bench/README.rst), and a fake
-server's new-connection rate is one of the things it is chosen for.
+stdlib-only on purpose: h11 keeps the same rules, but takes about four
+times as long per request as this module and twice as long as
+http.server (``bin/python bench/httplayer.py``, (d)), and a fake server's
+new-connection rate is one of the things it is chosen for.
 """
 
 import email.utils
@@ -35,6 +36,8 @@ DIGITS = re.compile(r'[0-9]+\Z')
 INVALID_IN_VALUE = re.compile(r'[\r\n\x00]')
 OWS = b' \t'
 CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
+# The first byte of a TLS connection: a handshake record.
+TLS_HANDSHAKE = b'\x16'
 
 
 class ProtocolError(Exception):
@@ -81,6 +84,12 @@ def read_head(rfile):
     Raises `ProtocolError` for a request a server must refuse and
     `Incomplete` when the stream ends within the head.
     """
+    first = rfile.peek(1)[:1]
+    if first == TLS_HANDSHAKE:
+        # Waiting for the end of the line would hang both sides: the
+        # client waits for the server's handshake.
+        raise ProtocolError(
+            400, 'A TLS handshake reached a plain HTTP server; use http://.')
     line = rfile.readline(MAX_LINE + 1)
     if line in (b'\r\n', b'\n'):
         # RFC 9112 2.2: ignore at least one empty line before a request.
@@ -92,8 +101,9 @@ def read_head(rfile):
     if not line.endswith(b'\n'):
         raise Incomplete('The connection ended within the request line.')
     method, target, version = _request_line(line)
-    head = RequestHead(method, target, version, _fields(rfile))
-    _check_head(head)
+    fields = {}
+    head = RequestHead(method, target, version, _fields(rfile, fields))
+    _check_head(head, fields)
     return head
 
 
@@ -118,8 +128,14 @@ def _request_line(line):
     return parts[0].decode('ascii'), parts[1].decode('latin-1'), version
 
 
-def _fields(rfile, limit=MAX_HEADER_SECTION):
-    """Read a field section (headers or trailers) up to the empty line."""
+def _fields(rfile, index=None, limit=MAX_HEADER_SECTION):
+    """Read a field section (headers or trailers) up to the empty line.
+
+    Return an HTTPMessage; `index` (a dict) also gets each lowercased
+    name's list of values, which is quicker to ask than the message.
+    """
+    if index is None:
+        index = {}
     message = http.client.HTTPMessage()
     name = value = None
     size = count = 0
@@ -144,6 +160,7 @@ def _fields(rfile, limit=MAX_HEADER_SECTION):
             continue
         if name is not None:
             _add(message, name, value)
+            index.setdefault(name.lower(), []).append(value)
         if not line:
             return message
         count += 1
@@ -167,28 +184,27 @@ def _add(message, name, value):
     message[name] = value
 
 
-def _check_head(head):
-    headers = head.headers
-    hosts = headers.get_all('Host') or []
+def _check_head(head, fields):
+    hosts = fields.get('host', [])
     if len(hosts) > 1 or (head.version == 'HTTP/1.1' and not hosts):
         raise ProtocolError(
             400, f'An HTTP/1.1 request needs exactly one Host header field,'
             f' got {len(hosts)} (RFC 9112 3.2).')
-    options = _tokens(headers.get_all('Connection'))
+    options = _tokens(fields.get('connection'))
     if 'close' in options:
         head.keep_alive = False
     else:
         # RFC 9112 9.3: HTTP/1.0 persists only with "keep-alive".
         head.keep_alive = (
             head.version == 'HTTP/1.1' or 'keep-alive' in options)
-    codings = _tokens(headers.get_all('Transfer-Encoding'))
-    lengths = headers.get_all('Content-Length')
+    codings = _tokens(fields.get('transfer-encoding'))
+    lengths = fields.get('content-length')
     if codings:
         _check_codings(head, codings, lengths)
         head.length = None
     elif lengths:
         head.length = _content_length(lengths)
-    expect = _tokens(headers.get_all('Expect'))
+    expect = _tokens(fields.get('expect'))
     if expect:
         if expect != ['100-continue']:
             raise ProtocolError(
@@ -347,10 +363,11 @@ def response_head(status, fields, head, length, server):
 
 
 def _reason(status):
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return ''  # RFC 9112 4: the reason phrase may be empty
+    # RFC 9112 4: the reason phrase may be empty.
+    return REASONS.get(status, '')
+
+
+REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 
 
 _date = [0, '']

@@ -21,11 +21,10 @@ import ssl
 import threading
 import time
 
+import gocept.httplayer.http11
+
 
 log = logging.getLogger(__name__)
-
-# The first byte of a TLS connection: a handshake record.
-TLS_HANDSHAKE = b'\x16'
 
 PLAIN_HTTP_TO_HTTPS = (
     b'HTTP/1.0 400 Bad Request\r\n'
@@ -273,7 +272,7 @@ class Server:
         """Return the TLS socket, or None after answering a plain client."""
         conn.settimeout(self.handshake_timeout)
         first = conn.recv(1, socket.MSG_PEEK)
-        if first == TLS_HANDSHAKE:
+        if first == gocept.httplayer.http11.TLS_HANDSHAKE:
             with self._lock:
                 # wrap_socket detaches `conn`; stop() must see the new one.
                 thread = self._connections.pop(conn, None)

@@ -115,8 +115,9 @@ class Stub:
     A request matches when every given criterion holds: `method`; `path`
     equal to the request's path, or fully matched by a compiled regular
     expression (both decoded alike by `request.normalize_path()`: escapes
-    of reserved characters such as ``%2F`` stay, all others are decoded); `query` equal to the request's whole query
-    (a dict; values compared as strings, a list for a repeated name);
+    of reserved characters such as ``%2F`` stay, all others are decoded);
+    `query` equal to the request's whole query (a dict; values compared as
+    strings, a list for a repeated name);
     `headers` each present with that value (names case-insensitive);
     `json` equal to the decoded body, or with ``json_subset=True`` contained
     in it (every key of an expected dict present with a matching value,
