@@ -402,6 +402,32 @@ class StreamingTest(unittest.TestCase):
 
 class HungAppReportTest(unittest.TestCase):
 
+    def test_without_a_running_test_testTearDown_reports(self):
+        """A layer driven by hand (testSetUp called outside any test)
+        raises AppStillRunning from testTearDown instead."""
+        STREAM['go'] = threading.Event()
+        STREAM['started'] = threading.Event()
+        self.addCleanup(STREAM['go'].set)
+        app = gocept.wsgilayer.WSGILayer(
+            name='ByHand', module=__name__, app_factory=lambda layer: hung_app)
+        app.setUp()
+        self.addCleanup(app.tearDown)
+        server = gocept.wsgilayer.WSGIServerLayer(
+            bases=(app,), name='ByHand:Server', module=__name__)
+        server.setUp()
+        self.addCleanup(server.tearDown)
+        outside = threading.Thread(target=server.testSetUp)
+        outside.start()
+        outside.join(10)
+        sock = socket.create_connection(
+            (server['http_host'], server['http_port']), timeout=10)
+        self.addCleanup(sock.close)
+        sock.sendall(head('GET /hang HTTP/1.1'))
+        self.assertTrue(STREAM['started'].wait(10))
+        with self.assertRaisesRegex(
+                gocept.wsgilayer.server.AppStillRunning, 'GET /hang'):
+            server.testTearDown()
+
     def test_hung_app_fails_the_test_that_started_it(self):
         """Under zope.testrunner: the test whose request is still being
         answered fails with AppStillRunning; the next test runs as usual
