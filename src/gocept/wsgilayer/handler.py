@@ -201,10 +201,14 @@ class _Response:
         self._send = send
         self.status = self.headers = None
         self.head_sent = False
+        names = {name for name, _ in request.headers}
         self.keep_alive = (
             keep_alive and request.http_version != b'1.0' and not any(
                 name == b'connection' and b'close' in value.lower()
-                for name, value in request.headers))
+                for name, value in request.headers)
+            # RFC 9112 6.1: after a request framed both ways the server
+            # MUST close (the two framings are a request smuggling sign).
+            and not {b'transfer-encoding', b'content-length'} <= names)
         self.http_1_0 = request.http_version == b'1.0'
         self.is_head = request.method == b'HEAD'
         self.has_body = True

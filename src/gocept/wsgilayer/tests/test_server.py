@@ -277,15 +277,21 @@ class MalformedRequestTest(unittest.TestCase):
                 response += chunk
         self.assertTrue(response.startswith(b'HTTP/1.1 414 '), response[:80])
 
-    def test_transfer_coding_with_a_length_is_de_chunked(self):
-        """RFC 9112 6.3: Transfer-Encoding overrides Content-Length (the
-        server may also refuse; waitress and h11 de-chunk, as here)."""
+    def test_transfer_coding_with_a_length_is_de_chunked_then_closed(self):
+        """RFC 9112 6.1 and 6.3: Transfer-Encoding overrides
+        Content-Length (the server may also refuse; waitress and h11
+        de-chunk, as here), and the server MUST close the connection
+        after responding (a sign of request smuggling)."""
         response = exchange(self.layer, head(
             'POST /raw/echo HTTP/1.1', 'Content-Length: 3',
-            'Transfer-Encoding: chunked', 'Connection: close',
-            body=b'5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n'))
+            'Transfer-Encoding: chunked',
+            body=b'5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n'
+                 b'GET /raw/echo HTTP/1.1\r\nHost: x\r\n\r\n'))
         self.assertTrue(response.startswith(b'HTTP/1.1 200 '), response[:80])
         self.assertIn(b'"body": "hello"', response)
+        self.assertIn(b'\r\nConnection: close\r\n', response)
+        # The request after it was not answered.
+        self.assertEqual(1, response.count(b'HTTP/1.1 '))
 
     def test_server_keeps_serving_after_malformed_requests(self):
         exchange(self.layer, b'FOO\r\n\r\n')
