@@ -8,7 +8,6 @@ def read(name):
 
 
 WSGI = [
-    'h11',
     'WebTest',
     'wsgi_intercept',
     'zope.testbrowser',

@@ -1,8 +1,8 @@
 """The PEP 3333 environ of a parsed request, the same on every route.
 
 Both the loopback server (`WSGIServerLayer`) and the in-process
-interception (`wsgi_url`) build the environ here, from a request h11 has
-parsed (so the body is already de-chunked).
+interception (`wsgi_url`) build the environ here, from a request
+`gocept.httplayer.http11` has parsed (so the body is already de-chunked).
 """
 import io
 import sys
@@ -12,13 +12,13 @@ import urllib.parse
 # Request headers that become CGI variables without the HTTP_ prefix, or
 # describe the message framing the server has already undone (PEP 3333,
 # RFC 3875 4.1).
-_CGI = {b'CONTENT-TYPE': 'CONTENT_TYPE', b'CONTENT-LENGTH': None,
-        b'TRANSFER-ENCODING': None}
+_CGI = {'CONTENT-TYPE': 'CONTENT_TYPE', 'CONTENT-LENGTH': None,
+        'TRANSFER-ENCODING': None}
 
 
-def build(request, body, *, server_name, server_port, remote_addr,
+def build(head, body, *, server_name, server_port, remote_addr,
           url_scheme='http', multithread=True):
-    """Return the environ for `request` (an ``h11.Request``).
+    """Return the environ for `head` (an ``http11.RequestHead``).
 
     `body` is the request body as bytes (de-chunked); `server_port` an int
     or str. Every CGI variable is a native str (latin-1 for bytes, PEP
@@ -29,7 +29,7 @@ def build(request, body, *, server_name, server_port, remote_addr,
     has an underscore is dropped: it would be indistinguishable from one
     with a hyphen in the environ (header smuggling).
     """
-    target = request.target.decode('latin-1')
+    target = head.target
     if target.startswith(('http://', 'https://')):
         # Absolute form (RFC 9112 3.2.2): the app sees its path.
         parts = urllib.parse.urlsplit(target)
@@ -37,14 +37,14 @@ def build(request, body, *, server_name, server_port, remote_addr,
                                         else '')
     path, _, query = target.partition('?')
     environ = {
-        'REQUEST_METHOD': request.method.decode('latin-1'),
+        'REQUEST_METHOD': head.method,
         'SCRIPT_NAME': '',
         'PATH_INFO': (urllib.parse.unquote(path, 'latin-1') if '%' in path
                       else path),
         'QUERY_STRING': query,
         'SERVER_NAME': server_name,
         'SERVER_PORT': str(server_port),
-        'SERVER_PROTOCOL': 'HTTP/' + request.http_version.decode('ascii'),
+        'SERVER_PROTOCOL': head.version,
         'REMOTE_ADDR': remote_addr,
         'wsgi.version': (1, 0),
         'wsgi.url_scheme': url_scheme,
@@ -55,18 +55,18 @@ def build(request, body, *, server_name, server_port, remote_addr,
         'wsgi.multiprocess': False,
         'wsgi.run_once': False,
     }
-    if body or request.method not in (b'GET', b'HEAD'):
+    if body or head.method not in ('GET', 'HEAD'):
         environ['CONTENT_LENGTH'] = str(len(body))
-    for name, value in request.headers.raw_items():
+    # The field values are str already (latin-1, http.client's parser).
+    for name, value in head.headers.items():
         name = name.upper()
         if name in _CGI:
             if _CGI[name] is not None:
-                environ[_CGI[name]] = value.decode('latin-1')
+                environ[_CGI[name]] = value
             continue
-        if b'_' in name:
+        if '_' in name:
             continue
-        key = 'HTTP_' + name.decode('ascii').replace('-', '_')
-        value = value.decode('latin-1')
+        key = 'HTTP_' + name.replace('-', '_')
         if key in environ:
             separator = '; ' if key == 'HTTP_COOKIE' else ', '
             environ[key] += separator + value

@@ -1,7 +1,8 @@
 """HTTP/1.1 connections serving a WSGI application (PEP 3333).
 
-h11 parses the requests (so a malformed one gets the status h11 and
-waitress give, RFC 9112); the response is written here, streamed as the
+gocept.httplayer's RFC 9112 parser (`gocept.httplayer.http11`, the one
+the fake server uses) reads the requests, so a malformed one gets the
+status a real server gives; the response is written here, streamed as the
 app yields it. The same `Connection` serves a socket of the loopback
 server (`WSGIRequestHandler`) and the bytes an intercepted client wrote
 (`respond_in_process`), so every route builds the same environ and frames
@@ -9,21 +10,17 @@ the response the same way.
 """
 import contextlib
 import email.utils
-import http
+import io
 import socket
 import sys
 import time
 
-import h11
-
+import gocept.httplayer.http11
 import gocept.wsgilayer.environ
 import gocept.wsgilayer.errors
 
 
-# A longer request line gets 414, like http.server's limit; a longer head
-# 431, like waitress's max_request_header_size.
-MAX_REQUEST_LINE = 65536
-MAX_HEAD = 262144
+http11 = gocept.httplayer.http11
 RECEIVE_SIZE = 65536
 # After refusing a request, how long and how much of the rest of it to read
 # and discard before closing (see `_linger`).
@@ -39,14 +36,6 @@ _HOP_BY_HOP = frozenset([
 
 class _Gone(Exception):
     """The client went away while the response was being sent."""
-
-
-class _Refused(Exception):
-    """A request the server answers with an error status and closes."""
-
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
 
 
 class _Date:
@@ -67,24 +56,24 @@ _date = _Date()
 
 
 class Connection:
-    """Serve the requests arriving through `receive` with `app`.
+    """Serve the requests read from `rfile` with `app`.
 
-    `receive()` returns the next bytes (b'' at end of input), `send(bytes)`
-    writes. `running(description)` returns a context manager the app runs
-    in (the server core's, which reports an app still running at the end
-    of a test instead of waiting for it).
+    `rfile` is a buffered binary stream (``socket.makefile('rb')``),
+    `send(bytes)` writes. `running(description)` returns a context manager
+    the app runs in (the server core's, which reports an app still running
+    at the end of a test instead of waiting for it). `refused()` is called
+    after a malformed request was answered, before the connection closes.
     """
 
-    def __init__(self, app, receive, send, *, server_name, server_port,
+    def __init__(self, app, rfile, send, *, server_name, server_port,
                  remote_addr, url_scheme='http', multithread=True,
                  running=lambda description: contextlib.nullcontext(),
-                 keep_alive=True, refused=lambda: None, received=b''):
+                 keep_alive=True, refused=lambda: None):
         self.app = app
-        self.receive = receive
+        self.rfile = rfile
         self.send = send
         self.keep_alive = keep_alive
         self.refused = refused
-        self.received = received
         self.environ_args = dict(
             server_name=server_name, server_port=server_port,
             remote_addr=remote_addr, url_scheme=url_scheme,
@@ -92,31 +81,22 @@ class Connection:
         self.running = running
 
     def serve(self):
-        buffer, closed = self.received, False
-        while not closed:
-            parser = h11.Connection(
-                h11.SERVER, max_incomplete_event_size=MAX_HEAD)
-            if not buffer:
-                # Wait for the request here rather than ask h11 first: a
-                # parser call saved per request on a kept-alive connection.
-                buffer = self.receive()
-                if not buffer:
-                    return
-            parser.receive_data(buffer)
+        while True:
             try:
-                request = self._read_head(parser, buffer)
-                if request is None:
+                head = http11.read_head(self.rfile)
+                if head is None:
                     return
-                body = self._read_body(parser)
-            except h11.RemoteProtocolError as error:
-                self._refuse(error.error_status_hint, str(error))
+                # Sends 100 Continue at once if the client waits for it
+                # (RFC 9110 10.1.1).
+                body = http11.read_body(self.rfile, head, write=self.send)
+            except http11.ProtocolError as error:
+                self.send(http11.error_response(error))
+                self.refused()
                 return
-            except _Refused as error:
-                self._refuse(error.status, str(error))
+            except http11.Incomplete:
                 return
-            buffer, closed = parser.trailing_data
             try:
-                if not self._respond(request, body):
+                if not self._respond(head, body):
                     return
             except _Gone:
                 return
@@ -127,69 +107,12 @@ class Connection:
         except OSError as error:
             raise _Gone() from error
 
-    def _read_head(self, parser, head):
-        received = len(head)
-        while True:
-            event = parser.next_event()
-            if event is h11.NEED_DATA:
-                if received > MAX_REQUEST_LINE:
-                    self._check_request_line(parser.trailing_data[0])
-                data = self.receive()
-                received += len(data)
-                parser.receive_data(data)
-                continue
-            if isinstance(event, h11.ConnectionClosed):
-                return None
-            break
-        if len(event.target) + len(event.method) + 10 > MAX_REQUEST_LINE:
-            raise _Refused(414, 'The request line is longer than'
-                                f' {MAX_REQUEST_LINE} bytes.')
-        if not event.http_version.startswith(b'1.'):
-            raise _Refused(
-                505, f'HTTP/{event.http_version.decode()} is not supported:'
-                     ' this server speaks HTTP/1.1.')
-        return event
-
-    @staticmethod
-    def _check_request_line(data):
-        if b'\n' not in data[:MAX_REQUEST_LINE + 1]:
-            raise _Refused(414, 'The request line is longer than'
-                                f' {MAX_REQUEST_LINE} bytes.')
-
-    def _read_body(self, parser):
-        if parser.they_are_waiting_for_100_continue:
-            # At once, so the client does not wait for a timeout before it
-            # sends the body (RFC 9110 10.1.1).
-            self.send(b'HTTP/1.1 100 Continue\r\n\r\n')
-        chunks = []
-        while True:
-            event = parser.next_event()
-            if event is h11.NEED_DATA:
-                parser.receive_data(self.receive())
-            elif isinstance(event, h11.Data):
-                chunks.append(event.data)
-            else:  # EndOfMessage
-                return b''.join(chunks)
-
-    def _refuse(self, status, message):
-        body = f'{message}\n'.encode('utf-8', 'replace')
-        phrase = http.HTTPStatus(status).phrase
-        self.send(
-            f'HTTP/1.1 {status} {phrase}\r\n'
-            'Content-Type: text/plain; charset=utf-8\r\n'
-            f'Content-Length: {len(body)}\r\n'
-            f'Date: {_date()}\r\n'
-            'Connection: close\r\n\r\n'.encode('latin-1') + body)
-        self.refused()
-
-    def _respond(self, request, body):
-        """Run the app for `request`; return whether to keep alive."""
+    def _respond(self, head, body):
+        """Run the app for `head`; return whether to keep alive."""
         environ = gocept.wsgilayer.environ.build(
-            request, body, **self.environ_args)
-        response = _Response(self._send_response, request, self.keep_alive)
-        description = (f'{environ["REQUEST_METHOD"]}'
-                       f' {request.target.decode("latin-1")} (WSGI app)')
-        with self.running(description):
+            head, body, **self.environ_args)
+        response = _Response(self._send_response, head, self.keep_alive)
+        with self.running(f'{head.method} {head.target} (WSGI app)'):
             response.run(self.app, environ)
         return response.keep_alive
 
@@ -197,20 +120,16 @@ class Connection:
 class _Response:
     """One response: start_response, write and the app's iterable."""
 
-    def __init__(self, send, request, keep_alive):
+    def __init__(self, send, head, keep_alive):
         self._send = send
         self.status = self.headers = None
         self.head_sent = False
-        names = {name for name, _ in request.headers}
+        self.http_1_0 = head.version == 'HTTP/1.0'
+        # An HTTP/1.0 connection is closed after each response, even when
+        # the client asked to keep it (simpler, and allowed: RFC 9112 9.3).
         self.keep_alive = (
-            keep_alive and request.http_version != b'1.0' and not any(
-                name == b'connection' and b'close' in value.lower()
-                for name, value in request.headers)
-            # RFC 9112 6.1: after a request framed both ways the server
-            # MUST close (the two framings are a request smuggling sign).
-            and not {b'transfer-encoding', b'content-length'} <= names)
-        self.http_1_0 = request.http_version == b'1.0'
-        self.is_head = request.method == b'HEAD'
+            keep_alive and head.keep_alive and not self.http_1_0)
+        self.is_head = head.method == 'HEAD'
         self.has_body = True
         self.length = None  # the Content-Length the app set
         self.chunked = False
@@ -369,9 +288,13 @@ class WSGIRequestHandler:
     """
 
     def __init__(self, request, client_address, server):
+        with request.makefile('rb') as rfile:
+            self._serve(request, rfile, client_address, server)
+
+    def _serve(self, request, rfile, client_address, server):
         Connection(
-            server.context, lambda: request.recv(RECEIVE_SIZE),
-            request.sendall, refused=lambda: _linger(request),
+            server.context, rfile, request.sendall,
+            refused=lambda: _linger(request),
             server_name=str(server.host), server_port=server.port,
             remote_addr=client_address[0],
             url_scheme=('https' if getattr(server, 'ssl_context', None)
@@ -410,7 +333,7 @@ def respond_in_process(app, request, host, port):
     """
     output = []
     Connection(
-        app, lambda: b'', output.append, received=request,
+        app, io.BufferedReader(io.BytesIO(request)), output.append,
         server_name=host, server_port=port, remote_addr='127.0.0.1',
         multithread=False, keep_alive=False).serve()
     return b''.join(output)
