@@ -25,7 +25,10 @@ RELSTORAGE = [
     'RelStorage',
     'psycopg2-binary',
 ]
-TEST = WSGI + ZEO + RELSTORAGE + WEB + [
+ZOPE = WSGI + [
+    'Zope',
+]
+TEST = WSGI + ZEO + RELSTORAGE + WEB + ZOPE + [
     'hypothesis',
     'pytest',
     'requests',
@@ -37,6 +40,7 @@ TEST = WSGI + ZEO + RELSTORAGE + WEB + [
 BENCH = TEST + [
     'gocept.httpserverlayer',
     'h11',
+    'plone.testing[zope]',
     'pytest-httpserver',
     'zodbbrowser',
 ]
@@ -92,6 +96,7 @@ setup(
         'zeo': ZEO,
         'relstorage': RELSTORAGE,
         'web': WEB,
+        'zope': ZOPE,
         'test': TEST,
         'bench': BENCH,
     },
