@@ -23,6 +23,7 @@ TEST = WSGI + ZEO + RELSTORAGE + [
     'hypothesis',
     'pyramid',
     'pytest',
+    'pytest-xdist',
     'requests',
     'selenium',
     'zope.pytestlayer',
@@ -60,7 +61,11 @@ setup(
         'Topic :: Software Development :: Testing',
     ],
     python_requires='>=3.10',
-    packages=find_namespace_packages('src', include=['gocept.*']),
+    # gocept.layerkit holds the checks of this distribution, which need
+    # the checkout (README.rst, versions.cfg): sdist only.
+    packages=find_namespace_packages(
+        'src', include=['gocept.*'],
+        exclude=['gocept.layerkit', 'gocept.layerkit.*']),
     package_dir={'': 'src'},
     include_package_data=True,
     zip_safe=False,
@@ -68,7 +73,6 @@ setup(
         'BTrees',
         'persistent',
         'plone.testing',
-        'setuptools',
         'transaction',
         'trustme',
         'ZODB',

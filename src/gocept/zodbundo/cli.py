@@ -182,7 +182,12 @@ def open_db(args, writing):
         storage = ZODB.FileStorage.FileStorage(args.file, read_only=read_only)
         return ZODB.DB(storage)
     if args.zeo:
-        import ZEO.ClientStorage
+        try:
+            import ZEO.ClientStorage
+        except ModuleNotFoundError:
+            raise CommandError(
+                '--zeo needs the extra "zeo": pip install'
+                ' "gocept.layerkit[zeo]"') from None
         host, sep, port = args.zeo.rpartition(':')
         if not sep or not port.isdigit():
             raise UsageError('--zeo {!r}: expected HOST:PORT'.format(
