@@ -61,11 +61,7 @@ setup(
         'Topic :: Software Development :: Testing',
     ],
     python_requires='>=3.10',
-    # gocept.layerkit holds the checks of this distribution, which need
-    # the checkout (README.rst, versions.cfg): sdist only.
-    packages=find_namespace_packages(
-        'src', include=['gocept.*'],
-        exclude=['gocept.layerkit', 'gocept.layerkit.*']),
+    packages=find_namespace_packages('src', include=['gocept.*']),
     package_dir={'': 'src'},
     include_package_data=True,
     zip_safe=False,

@@ -2,6 +2,6 @@
 
 Its tests run the code blocks of README.rst and the packages' .rst files,
 compare the pins of versions.cfg and constraints.txt, and check that a
-missing extra is named. They need the checkout, so the wheel leaves this
-package out; the sdist has it.
+missing extra is named; they need a checkout (README.rst, versions.cfg).
+No public API.
 """
