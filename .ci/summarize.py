@@ -14,12 +14,13 @@ import re
 import sys
 
 
+# With colors (-c) zope.testrunner says "E errors, S skipped".
 RAN = re.compile(
-    r'^ *Ran (\d+) tests with (\d+) failures?, (\d+) errors? and (\d+)'
-    r' skipped')
+    r'^ *Ran (\d+) tests with (\d+) failures?, (\d+) errors?(?:,| and)'
+    r' (\d+) skipped')
 TOTAL = re.compile(
-    r'^Total: (\d+) tests, (\d+) failures?, (\d+) errors? and (\d+)'
-    r' skipped')
+    r'^Total: (\d+) tests, (\d+) failures?, (\d+) errors?(?:,| and)'
+    r' (\d+) skipped')
 LAYER = re.compile(r'^Running (\S+) tests:')
 TOX_COMMAND = re.compile(r'^\S+: commands\[\d+\]> ')
 PYTEST_SUMMARY = re.compile(r'^=+ (.*\d+ \w+.*) in [\d.]+s.* =+$')

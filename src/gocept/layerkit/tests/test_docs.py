@@ -210,6 +210,12 @@ class DocumentsTest(unittest.TestCase):
         self.assertIn('README.rst', names)
         self.assertGreater(len(names), 3)
 
+    def test_readme_shows_the_consumer_buildout_ci_builds(self):
+        config = (ROOT / 'examples' / 'consumer' / 'buildout.cfg').read_text()
+        shown = textwrap.indent(config, '    ', lambda line: line.strip())
+        self.assertIn('.. code-block:: ini\n\n' + shown,
+                      (ROOT / 'README.rst').read_text())
+
     def test_python_in_literal_blocks_is_marked_as_code(self):
         unmarked = [f'{path.relative_to(ROOT)}:{line}'
                     for path in documents() for line in literal_python(path)]
