@@ -15,22 +15,33 @@ WSGI = [
 ZEO = [
     'ZEO',
 ]
+WEB = [
+    'Chameleon',
+    'pyramid',
+    'pyramid_chameleon',
+    'waitress',
+]
 RELSTORAGE = [
     'RelStorage',
     'psycopg2-binary',
 ]
-TEST = WSGI + ZEO + RELSTORAGE + [
+ZOPE = WSGI + [
+    'Zope',
+]
+TEST = WSGI + ZEO + RELSTORAGE + WEB + ZOPE + [
     'hypothesis',
-    'pyramid',
     'pytest',
     'pytest-xdist',
     'requests',
     'selenium',
+    'z3c.form',
     'zope.pytestlayer',
     'zope.testrunner',
 ]
 BENCH = TEST + [
     'gocept.httpserverlayer',
+    'h11',
+    'plone.testing[zope]',
     'pytest-httpserver',
 ]
 
@@ -83,6 +94,8 @@ setup(
         'wsgi': WSGI,
         'zeo': ZEO,
         'relstorage': RELSTORAGE,
+        'web': WEB,
+        'zope': ZOPE,
         'test': TEST,
         'bench': BENCH,
     },

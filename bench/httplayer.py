@@ -12,16 +12,27 @@ Contenders, each serving GET / with a small body on loopback:
 - pytest-httpserver: pytest_httpserver 1.2 HTTPServer (start/clear/stop)
 
 (a) setUp + one request + tearDown: median and mean of N cycles.
-(b) requests per second for N GETs, keep-alive (requests.Session) and a
-    new connection each (the same session sending "Connection: close"):
-    overall, and as 1 / the median time a request took, which other load
-    on the machine hardly moves; the ratios use the latter.
+(b) requests per second for N GETs, keep-alive and a new connection
+    each, with two clients: requests.Session (a new connection: the same
+    session sending "Connection: close") and the lighter http.client (a
+    new connection: a new HTTPConnection), which shows the server's own
+    share better. Overall, and as 1 / the median time a request took,
+    which other load on the machine hardly moves; the ratios use the
+    latter.
+(c) concurrency: C clients at once (threads with a kept http.client
+    connection each) sending N GETs in all; requests per second overall.
+(d) the server's HTTP/1.1 core alone, in-process, no sockets: parse the
+    request requests sends and build a response head, with our
+    gocept.httplayer.http11, with h11 0.16 (the well-kept sans-I/O state
+    machine) and with http.server's BaseHTTPRequestHandler (what
+    gocept.httpserverlayer and the classic recipe use); microseconds.
 """
 
 import argparse
 import errno
 import http.client
 import http.server
+import io
 import logging
 import random
 import statistics
@@ -31,7 +42,9 @@ import urllib.error
 import urllib.request
 
 import gocept.httplayer
+import gocept.httplayer.http11
 import gocept.httpserverlayer.custom
+import h11
 import pytest_httpserver
 import requests
 
@@ -198,16 +211,59 @@ def cycle(contender):
     return time.perf_counter() - start
 
 
-def gets(session, url, count):
-    """Return the seconds each of `count` GETs took."""
-    times = []
-    for i in range(count):
-        start = time.perf_counter()
-        response = session.get(url, timeout=10)
-        times.append(time.perf_counter() - start)
-        if response.content != BODY:
-            raise RuntimeError('wrong response')
-    return times
+class RequestsClient:
+    name = 'requests'
+
+    def __init__(self, host, port, keep_alive):
+        self.url = f'http://{host}:{port}/'
+        self.session = requests.Session()
+        if not keep_alive:
+            self.session.headers['Connection'] = 'close'
+
+    def gets(self, count):
+        """Return the seconds each of `count` GETs took."""
+        times = []
+        for i in range(count):
+            start = time.perf_counter()
+            response = self.session.get(self.url, timeout=10)
+            times.append(time.perf_counter() - start)
+            if response.content != BODY:
+                raise RuntimeError('wrong response')
+        return times
+
+    def close(self):
+        self.session.close()
+
+
+class HTTPClient:
+    name = 'http.client'
+
+    def __init__(self, host, port, keep_alive):
+        self.address = (host, port)
+        self.keep_alive = keep_alive
+        self.conn = None
+
+    def gets(self, count):
+        """Return the seconds each of `count` GETs took."""
+        times = []
+        for i in range(count):
+            start = time.perf_counter()
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(
+                    *self.address, timeout=10)
+            self.conn.request('GET', '/')
+            body = self.conn.getresponse().read()
+            if not self.keep_alive:
+                self.close()
+            times.append(time.perf_counter() - start)
+            if body != BODY:
+                raise RuntimeError('wrong response')
+        return times
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 def measure_cycles(contenders, count, classic_count):
@@ -227,7 +283,7 @@ def measure_cycles(contenders, count, classic_count):
     return times
 
 
-def measure_rates(contenders, count, rounds, keep_alive):
+def measure_rates(contenders, count, rounds, keep_alive, client_class):
     """Return {name: (overall req/s, 1 / median seconds a request)}.
 
     The second figure is robust against load elsewhere on the machine,
@@ -238,25 +294,120 @@ def measure_rates(contenders, count, rounds, keep_alive):
     try:
         for contender in contenders:
             host, port = contender.setUp()
-            session = requests.Session()
-            if not keep_alive:
-                session.headers['Connection'] = 'close'
-            servers.append((contender, f'http://{host}:{port}/', session))
+            servers.append(
+                (contender, client_class(host, port, keep_alive)))
         seconds = {c.name: [] for c in contenders}
         order = random.Random(rounds)
         for i in range(rounds):
             # A new order each turn, so none profits from its place.
-            for contender, url, session in order.sample(
-                    servers, len(servers)):
-                seconds[contender.name].extend(
-                    gets(session, url, per_round))
+            for contender, client in order.sample(servers, len(servers)):
+                seconds[contender.name].extend(client.gets(per_round))
     finally:
-        for contender, url, session in servers:
-            session.close()
+        for contender, client in servers:
+            client.close()
             contender.tearDown()
     return {
         name: (len(times) / sum(times), 1 / statistics.median(times))
         for name, times in seconds.items()}
+
+
+def measure_concurrency(contenders, count, clients):
+    """Return {name: req/s} of `clients` threads sending `count` GETs."""
+    rates = {}
+    for contender in random.Random(count).sample(
+            contenders, len(contenders)):
+        host, port = contender.setUp()
+        try:
+            per_client = count // clients
+            workers = [HTTPClient(host, port, True) for i in range(clients)]
+            threads = [threading.Thread(target=worker.gets,
+                                        args=(per_client,))
+                       for worker in workers]
+            start = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            rates[contender.name] = (
+                per_client * clients / (time.perf_counter() - start))
+            for worker in workers:
+                worker.close()
+        finally:
+            contender.tearDown()
+    return rates
+
+
+# The request requests.Session sends for GET /.
+REQUEST = (
+    b'GET / HTTP/1.1\r\nHost: 127.0.0.1:40000\r\n'
+    b'User-Agent: python-requests/2.34.2\r\n'
+    b'Accept-Encoding: gzip, deflate\r\nAccept: */*\r\n'
+    b'Connection: keep-alive\r\n\r\n')
+RESPONSE_FIELDS = [('Content-Type', 'text/plain')]
+
+
+def core_ours():
+    http11 = gocept.httplayer.http11
+    rfile = io.BufferedReader(io.BytesIO(REQUEST))
+    head = http11.read_head(rfile)
+    http11.read_body(rfile, head)
+    data, close = http11.response_head(
+        200, RESPONSE_FIELDS, head, len(BODY), 'bench')
+    return data + BODY
+
+
+def core_h11():
+    conn = h11.Connection(h11.SERVER)
+    conn.receive_data(REQUEST)
+    conn.next_event()  # Request
+    conn.next_event()  # EndOfMessage
+    data = conn.send(h11.Response(
+        status_code=200, reason=b'OK', headers=RESPONSE_FIELDS + [
+            ('Content-Length', str(len(BODY))),
+            ('Date', gocept.httplayer.http11.http_date()),
+            ('Server', 'bench')]))
+    data += conn.send(h11.Data(data=BODY))
+    data += conn.send(h11.EndOfMessage())
+    return data
+
+
+class _StdlibHandler(http.server.BaseHTTPRequestHandler):
+
+    def __init__(self):
+        self.rfile = io.BufferedReader(io.BytesIO(REQUEST))
+        self.wfile = io.BytesIO()
+
+    def log_message(self, format, *args):
+        pass
+
+
+def core_stdlib():
+    handler = _StdlibHandler()
+    handler.raw_requestline = handler.rfile.readline(65537)
+    handler.parse_request()
+    handler.send_response(200)
+    handler.send_header('Content-Type', 'text/plain')
+    handler.send_header('Content-Length', str(len(BODY)))
+    handler.end_headers()
+    handler.wfile.write(BODY)
+    return handler.wfile.getvalue()
+
+
+def measure_cores(count, rounds):
+    """Return {name: median microseconds} of one request through a core."""
+    cores = [('ours (http11)', core_ours), ('h11', core_h11),
+             ('http.server', core_stdlib)]
+    seconds = {name: [] for name, _ in cores}
+    order = random.Random(count)
+    for i in range(rounds):
+        for name, core in order.sample(cores, len(cores)):
+            start = time.perf_counter()
+            for j in range(count // rounds):
+                core()
+            seconds[name].append(
+                (time.perf_counter() - start) / (count // rounds))
+    return {name: statistics.median(times) * 1e6
+            for name, times in seconds.items()}
 
 
 def ratio_line(label, ours, other, target):
@@ -276,6 +427,8 @@ def main(argv=None):
                         help='GETs a server and mode (default 2000)')
     parser.add_argument('--rounds', type=int, default=20,
                         help='turns the GETs are split into (default 20)')
+    parser.add_argument('--clients', type=int, default=8,
+                        help='clients at once in (c) (default 8)')
     args = parser.parse_args(argv)
     args.classic_cycles = min(args.classic_cycles, args.cycles)
 
@@ -297,16 +450,38 @@ def main(argv=None):
         print(f'  (the classic recipe\'s random port was taken'
               f' {contenders[1].collisions} time(s); retried)')
 
-    print(f'\n(b) requests per second, {args.requests} GETs a server and'
-          f' mode with requests.Session, in {args.rounds} turns:'
+    print(f'\n(b) requests per second, {args.requests} GETs a server,'
+          f' client and mode, in {args.rounds} turns:'
           f' overall (1 / median time a request)')
-    print(f'  {"":<24} {"keep-alive":>18} {"new connection":>18}')
-    keep = measure_rates(contenders, args.requests, args.rounds, True)
-    new = measure_rates(contenders, args.requests, args.rounds, False)
+    rates = {}
+    for client_class in (RequestsClient, HTTPClient):
+        for keep_alive in (True, False):
+            rates[client_class.name, keep_alive] = measure_rates(
+                contenders, args.requests, args.rounds, keep_alive,
+                client_class)
+    columns = [(client, keep_alive) for client in (
+        'requests', 'http.client') for keep_alive in (True, False)]
+    print(f'  {"":<24}' + ''.join(
+        f' {client + (" keep" if keep else " new"):>18}'
+        for client, keep in columns))
     for contender in contenders:
         name = contender.name
-        print(f'  {name:<24} {keep[name][0]:8.0f} ({keep[name][1]:6.0f})'
-              f'  {new[name][0]:8.0f} ({new[name][1]:6.0f})')
+        print(f'  {name:<24}' + ''.join(
+            f' {rates[column][name][0]:8.0f} ({rates[column][name][1]:6.0f})'
+            for column in columns))
+
+    print(f'\n(c) {args.clients} clients at once, {args.requests} GETs in'
+          f' all with kept http.client connections: requests per second')
+    concurrent = measure_concurrency(
+        contenders, args.requests, args.clients)
+    for contender in contenders:
+        print(f'  {contender.name:<24} {concurrent[contender.name]:8.0f}')
+
+    print(f'\n(d) HTTP/1.1 core alone, microseconds a request'
+          f' (median of {args.rounds} turns)')
+    cores = measure_cores(args.requests * 5, args.rounds)
+    for name, micros in cores.items():
+        print(f'  {name:<24} {micros:8.1f}')
 
     median, mean = cycles['ours']
     libraries = ['gocept.httpserverlayer', 'pytest-httpserver']
@@ -321,11 +496,18 @@ def main(argv=None):
                      median, cycles[best_median][0], 1.5))
     print(ratio_line(f'(a) vs best library mean ({best_mean})',
                      mean, cycles[best_mean][1], 5))
-    for mode, rates in (('keep-alive', keep), ('new connection', new)):
-        best = max(libraries, key=lambda n: rates[n][1])
+    for (client, keep_alive), figures in rates.items():
+        mode = 'keep-alive' if keep_alive else 'new connection'
+        best = max(libraries, key=lambda n: figures[n][1])
         # Rates are inverse times: theirs / ours per request.
-        print(ratio_line(f'(b) {mode}, at the median, vs {best}',
-                         1 / rates['ours'][1], 1 / rates[best][1], 1))
+        print(ratio_line(f'(b) {client} {mode}, at the median, vs {best}',
+                         1 / figures['ours'][1], 1 / figures[best][1], 1))
+    best = max(libraries, key=lambda n: concurrent[n])
+    print(ratio_line(f'(c) concurrency vs {best}',
+                     1 / concurrent['ours'], 1 / concurrent[best], 1))
+    for name in ('h11', 'http.server'):
+        print(ratio_line(f'(d) core vs {name}', cores['ours (http11)'],
+                         cores[name], 1))
 
 
 if __name__ == '__main__':

@@ -6,13 +6,16 @@ data, a two-day outage whose edges cut coarse buckets, two weeks of new
 data) is merged by
 
 - gocept.rrdmerge's tree merge (binary), with 1 and 2 jobs,
+- the same with three backups per file (OLD1 lost ten days that OLD2
+  has; OLD3 is an older copy that adds nothing), with 1 and 2 jobs,
 - `rrdtool create OUT --template NEW --source NEW --source OLD`, one
   process per file, 1 and 2 at a time,
 - gocept.rrdmerge's dump/restore fallback (`--text`), 2 jobs,
 
 and every output cell is checked against the ideal merge (NEW's known
-cells, else OLD's known cell for the same RRA, data source and time):
-wrong, lost, invented, or right but not bit-exact.
+cells, else the first OLD's known cell for the same RRA, data source and
+time): wrong, lost, invented, or right but not bit-exact. `--graph DIR`
+is timed on its own, over `--graph-pairs` files.
 
 Run: bin/python bench/rrdmerge.py [--pairs N] [--distinct N]
 
@@ -114,6 +117,54 @@ def tree(cache, pairs, distinct):
     return newdir, olddir, rels
 
 
+# OLD1 of the three-backup run lost these ten days (OLD2 has them).
+LOST = (1700000000 + 150 * 86400, 1700000000 + 160 * 86400)
+
+
+def lose_days(source, target):
+    """Copy the RRD `source` to `target` with the LOST days unknown."""
+    header, data = gocept.rrdmerge.rrdfile.read(source)
+    data = bytearray(data)
+    nan = struct.pack('<d', math.nan) * len(header.data_sources)
+    for archive in header.archives:
+        for row in range(archive.rows):
+            if LOST[0] < archive.time_of(row) <= LOST[1]:
+                offset = header.cell_offset(archive, row, 0)
+                data[offset:offset + len(nan)] = nan
+    with open(target, 'wb') as f:
+        f.write(data)
+
+
+def backup_trees(olddir, rels):
+    """OLDDIR1 (ten days lost) and OLDDIR3 (copies of OLD's files) beside
+    OLDDIR; made once. Copies, not hard links: rrdmerge reads a file that
+    is a hard link to an earlier OLD's only once."""
+    root = os.path.dirname(olddir)
+    lost, older = os.path.join(root, 'old.1'), os.path.join(root, 'old.3')
+    done = os.path.join(root, 'backups-complete')
+    if not os.path.exists(done):
+        shutil.rmtree(lost, ignore_errors=True)
+        os.makedirs(lost)
+        shutil.rmtree(older, ignore_errors=True)
+        made = {}
+        for rel in rels:
+            source = os.path.join(olddir, rel)
+            for top in (lost, older):
+                os.makedirs(os.path.join(top, os.path.dirname(rel)),
+                            exist_ok=True)
+            with open(source, 'rb') as f:
+                key = hashlib.sha1(f.read()).hexdigest()
+            if key in made:
+                os.link(made[key], os.path.join(lost, rel))
+            else:
+                lose_days(source, os.path.join(lost, rel))
+                made[key] = os.path.join(lost, rel)
+            shutil.copyfile(source, os.path.join(older, rel))
+        with open(done, 'w') as f:
+            f.write('ok\n')
+    return lost, older
+
+
 def chronological(path):
     """{rra index: (cf, pdp_per_row, end time, rows oldest first)}."""
     header, data = gocept.rrdmerge.rrdfile.read(path)
@@ -127,8 +178,8 @@ def chronological(path):
     return result, len(header.data_sources)
 
 
-def ideal_chronological(new, old):
-    cells = gocept.rrdmerge.testing.ideal_merge(new, old)
+def ideal_chronological(new, *olds):
+    cells = gocept.rrdmerge.testing.ideal_merge(new, *olds)
     header, _ = gocept.rrdmerge.rrdfile.read(new)
     result = {}
     for a in header.archives:
@@ -175,7 +226,7 @@ def classify(ideal, output, ds_count):
     return counts
 
 
-def check(outdir, rels, newdir, olddir, ideals):
+def check(outdir, rels, newdir, olddirs, ideals):
     """Sum the cell counts over the tree; identical outputs counted once.
     """
     total = dict(wrong=0, lost=0, invented=0, inexact=0, checked=0)
@@ -183,13 +234,14 @@ def check(outdir, rels, newdir, olddir, ideals):
     for rel in rels:
         path = os.path.join(outdir, rel)
         with open(os.path.join(newdir, rel), 'rb') as f:
-            key = hashlib.sha1(f.read()).hexdigest()
+            key = (hashlib.sha1(f.read()).hexdigest(), len(olddirs))
         with open(path, 'rb') as f:
-            out_key = key + hashlib.sha1(f.read()).hexdigest()
+            out_key = key + (hashlib.sha1(f.read()).hexdigest(),)
         if out_key not in seen:
             if key not in ideals:
                 ideals[key] = ideal_chronological(
-                    os.path.join(newdir, rel), os.path.join(olddir, rel))
+                    os.path.join(newdir, rel),
+                    *[os.path.join(d, rel) for d in olddirs])
             output, ds_count = chronological(path)
             seen[out_key] = classify(ideals[key], output, ds_count)
         for name, value in seen[out_key].items():
@@ -215,19 +267,29 @@ def rrdtool_route(newdir, olddir, outdir, rels, jobs):
     return time.perf_counter() - started
 
 
-def ours(newdir, olddir, outdir, jobs, method='auto'):
+def ours(newdir, olddir, outdir, jobs, method='auto', graph=None):
     started = time.perf_counter()
     report = gocept.rrdmerge.merge_tree(
-        newdir, olddir, outdir, jobs=jobs, method=method)
+        newdir, olddir, outdir, jobs=jobs, method=method, graph=graph)
     elapsed = time.perf_counter() - started
     assert report.ok, report.summary()
+    if not isinstance(olddir, str):
+        given = [0] * len(olddir)
+        for result in report.files:
+            for source in result.report.sources:
+                given[source.number - 1] += source.cells_filled
+        print('    cells from each backup: ' + ', '.join(
+            f'OLD{n} {count}' for n, count in enumerate(given, 1)))
     return elapsed
 
 
-def run_route(kind, jobs, files, rels, newdir, olddir, outdir, tmp, i):
+def run_route(kind, jobs, files, rels, newdir, olddirs, outdir, tmp, i):
     """Time one route over `files`; returns seconds."""
     if kind == 'rrdtool':
-        return rrdtool_route(newdir, olddir, outdir, files, jobs)
+        return rrdtool_route(newdir, olddirs[0], outdir, files, jobs)
+    if kind == 'ours3':
+        return ours(newdir, olddirs, outdir, jobs)
+    olddir = olddirs[0]
     if len(files) != len(rels):
         # A subtree with fewer files, made once.
         subset_new = os.path.join(tmp, f'new{i}')
@@ -251,6 +313,8 @@ def main(argv=None):
     parser.add_argument('--distinct', type=int, default=20)
     parser.add_argument('--text-pairs', type=int, default=30,
                         help='files for the slow dump/restore route')
+    parser.add_argument('--graph-pairs', type=int, default=30,
+                        help='files for the separate --graph timing')
     parser.add_argument('--repeat', type=int, default=2,
                         help='runs of each route; the fastest counts')
     parser.add_argument('--cache', default=os.path.join(
@@ -262,32 +326,44 @@ def main(argv=None):
     print(f'cpus: {os.cpu_count()}, python {sys.version.split()[0]},'
           ' load average {:.1f} {:.1f} {:.1f}'.format(*os.getloadavg()))
     newdir, olddir, rels = tree(args.cache, args.pairs, args.distinct)
+    lost, older = backup_trees(olddir, rels)
     ideals = {}
     runs = [
         ('gocept.rrdmerge (binary)', 1, 'ours', rels),
         ('gocept.rrdmerge (binary)', 2, 'ours', rels),
+        ('gocept.rrdmerge, 3 backups', 1, 'ours3', rels),
+        ('gocept.rrdmerge, 3 backups', 2, 'ours3', rels),
         ('rrdtool create --source', 1, 'rrdtool', rels),
         ('rrdtool create --source', 2, 'rrdtool', rels),
         ('gocept.rrdmerge --text (dump/restore)', 2, 'text',
          rels[:args.text_pairs]),
     ]
     results = []
+    times = {i: [] for i in range(len(runs))}
+    counts = {}
     with tempfile.TemporaryDirectory(prefix='rrdmerge-bench-') as tmp:
+        # Rounds over all routes, so that load from elsewhere on the
+        # machine hits them alike.
+        for attempt in range(args.repeat):
+            last = attempt == args.repeat - 1
+            for i, (name, jobs, kind, files) in enumerate(runs):
+                if kind == 'text' and attempt:
+                    continue  # slow and far behind: once is enough
+                outdir = os.path.join(tmp, f'out{i}')
+                olddirs = ([lost, olddir, older] if kind == 'ours3'
+                           else [olddir])
+                times[i].append(run_route(
+                    kind, jobs, files, rels, newdir, olddirs, outdir, tmp,
+                    i))
+                print(f'  {name}, {jobs} job(s): {times[i][-1]:.2f} s')
+                if last or kind == 'text':
+                    counts[i] = check(outdir, files, newdir, olddirs, ideals)
+                shutil.rmtree(outdir)
         for i, (name, jobs, kind, files) in enumerate(runs):
-            outdir = os.path.join(tmp, f'out{i}')
-            repeat = 1 if kind == 'text' else args.repeat
-            times = []
-            for attempt in range(repeat):
-                if attempt:
-                    shutil.rmtree(outdir)
-                times.append(run_route(
-                    kind, jobs, files, rels, newdir, olddir, outdir, tmp, i))
-            elapsed = min(times)
-            counts = check(outdir, files, newdir, olddir, ideals)
-            results.append((name, jobs, len(files), elapsed, counts))
-            shutil.rmtree(outdir)
-            print(f'  {name}, {jobs} job(s): '
-                  + ', '.join(f'{t:.2f} s' for t in times))
+            results.append((name, jobs, len(files), min(times[i]), counts[i]))
+        graph_times = graph_run(args, newdir, olddir, rels, tmp)
+        cpu_one = cpu_per_file(newdir, [olddir], rels, tmp)
+        cpu_three = cpu_per_file(newdir, [lost, olddir, older], rels, tmp)
 
     base = {jobs: elapsed / n for name, jobs, n, elapsed, _ in results
             if name.endswith('(binary)')}
@@ -307,9 +383,62 @@ def main(argv=None):
               f' {c["inexact"]:>8}')
     print()
     print('x ours: time per file relative to gocept.rrdmerge (binary) with'
-          ' the same number of jobs. inexact: known in the ideal merge'
+          ' one backup and the same number of jobs (target for 3 backups:'
+          ' at most 2.5). inexact: known in the ideal merge'
           ' and in the output, equal to 1e-9 but not bit for bit.'
           ' gocept.rrdmerge fsyncs every file it writes; rrdtool does not.')
+    print()
+    print(f'CPU time per file (jobs 1, 20 files, fastest of 5): one backup'
+          f' {cpu_one * 1000:.1f} ms, three backups {cpu_three * 1000:.1f}'
+          f' ms ({cpu_three / cpu_one:.2f}x)')
+    plain, drawn = graph_times
+    n = min(args.graph_pairs, len(rels))
+    print()
+    print(f'--graph, 2 jobs, {n} files: {plain / n * 1000:.1f} ms/file'
+          f' without, {drawn / n * 1000:.1f} ms/file with'
+          f' ({drawn / plain:.2f}x); not part of the figures above')
+
+
+def cpu_per_file(newdir, olddirs, rels, tmp, files=20, rounds=5):
+    """CPU seconds per file (this process, jobs 1) of merging the first
+    `files` files with `olddirs`: fastest of `rounds`. Unlike wall time,
+    barely touched by load from elsewhere on the machine."""
+    best = math.inf
+    out = os.path.join(tmp, 'cpu-out.rrd')
+    for _ in range(rounds):
+        started = time.process_time()
+        for rel in rels[:files]:
+            gocept.rrdmerge.merge(
+                os.path.join(newdir, rel),
+                [os.path.join(d, rel) for d in olddirs], out)
+        best = min(best, time.process_time() - started)
+    os.unlink(out)
+    return best / min(files, len(rels))
+
+
+def graph_run(args, newdir, olddir, rels, tmp):
+    """Seconds for a tree merge of the first files without and with
+    `--graph` (fastest of --repeat each)."""
+    files = rels[:args.graph_pairs]
+    subset_new, subset_old = (os.path.join(tmp, 'graph-new'),
+                              os.path.join(tmp, 'graph-old'))
+    for rel in files:
+        for top, sub in ((newdir, subset_new), (olddir, subset_old)):
+            os.makedirs(os.path.dirname(os.path.join(sub, rel)),
+                        exist_ok=True)
+            shutil.copyfile(os.path.join(top, rel), os.path.join(sub, rel))
+    result = []
+    for graph in (None, os.path.join(tmp, 'graphs')):
+        times = []
+        for attempt in range(args.repeat):
+            outdir = os.path.join(tmp, 'graph-out')
+            shutil.rmtree(outdir, ignore_errors=True)
+            times.append(ours(subset_new, subset_old, outdir, 2,
+                              graph=graph))
+        result.append(min(times))
+        print(f'  --graph {graph}: '
+              + ', '.join(f'{t:.2f} s' for t in times))
+    return result
 
 
 if __name__ == '__main__':

@@ -61,7 +61,7 @@ FILLER = 38
 
 
 def make_app():
-    return gocept.wsgilayer.tests.app.make_app(filler=FILLER)
+    return gocept.wsgilayer.tests.app.make_app(filler=FILLER, validate=False)
 
 
 class TestbrowserLayer(zope.testbrowser.wsgi.Layer):

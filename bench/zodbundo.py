@@ -21,6 +21,17 @@ storage's ``undoLog(0, -20)``; peak memory by tracemalloc.
                                  [--rs-size 20000] [--skip-relstorage]
                                  [--check]
 
+Web section (``--skip-web`` leaves it out): on the same FileStorage,
+the median time of ``gocept.zodbundo.web``'s log page of 20 rows (first
+page and a page 50,000 transactions deep) and of the history page of an object with
+1,000 revisions, each a full WSGI request rendered by Chameleon, at 5,000
+and at 100,000 transactions; next to the storage call Zope's
+``manage_UndoForm`` makes (``undoable_transactions``: ``db.undoInfo(first,
+first + 20, spec)``; without Zope's DTML rendering, so a lower bound of
+Zope's time) and zodbbrowser's history view where zodbbrowser is
+installed. Targets: each page under 50 ms at the median, flat within 1.3x
+from 5,000 to 100,000 transactions, at least 2x faster than each peer.
+
 ``--check`` exits 1 when a target ratio is missed.
 """
 import argparse
@@ -29,6 +40,7 @@ import importlib
 import os
 import pickle
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -244,6 +256,153 @@ def report_logs(report, storage, logs, limit):
         storage, logs[0][0], logs[-1][0]), logs[0][1], logs[-1][1], limit)
 
 
+def median(function, repeat):
+    """Median wall time of `repeat` calls of function(), in seconds."""
+    times = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+class WebPages:
+    """Requests to gocept.zodbundo.web's pages, straight through WSGI."""
+
+    def __init__(self, db):
+        import gocept.zodbundo.web
+        self.app = gocept.zodbundo.web.make_app(
+            db, 'bench', ['localhost:80'])
+
+    def get(self, path):
+        import webob
+        request = webob.Request.blank(path, headers={
+            'Host': 'localhost:80', 'Cookie': 'zodbundo_token=bench'})
+        response = request.get_response(self.app)
+        if response.status_code != 200:
+            raise AssertionError('{} answered {}: {}'.format(
+                path, response.status, response.text[:300]))
+        return response
+
+    def timer(self, path, repeat):
+        return median(lambda: self.get(path), repeat)
+
+
+def deep_tid(tool, depth):
+    """The tid `depth` transactions back from the newest."""
+    for count, info in enumerate(tool.iter_log(), 1):
+        if count == depth:
+            return info.tid
+    raise ValueError('history shorter than {}'.format(depth))
+
+
+def interleaved(functions, repeat):
+    """Median seconds of each function, called in turn `repeat` times, so
+    load from elsewhere on the machine hits them alike."""
+    times = [[] for f in functions]
+    for i in range(repeat):
+        for function, spent in zip(functions, times):
+            start = time.perf_counter()
+            function()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def web_times(db, small_db, history, repeat, deep):
+    """({page: median seconds}, {page: seconds at the small size})."""
+    pages = WebPages(db)
+    small_pages = WebPages(small_db)
+    tool = gocept.zodbundo.UndoTool(db)
+    oid = history.filler_oids[0].hex()
+    times = {}
+    small = {}
+    for page, path in (('log page 1', '/?limit=20'),
+                       ('history page of one object', '/object/' + oid)):
+        small[page], times[page] = interleaved(
+            [lambda: small_pages.get(path), lambda: pages.get(path)], repeat)
+    # A fresh app: the first request finds the tid without the positions
+    # later requests remember (FileStorage's Marks).
+    pages = WebPages(db)
+    pages.get('/?limit=1')  # compiles the template
+    path = '/?limit=20&before=' + deep_tid(tool, deep).hex()
+    page = 'log page {:,} deep'.format(deep)
+    times[page + ', first request'] = median(lambda: pages.get(path), 1)
+    times[page] = median(lambda: pages.get(path), repeat)
+    return times, small
+
+
+def zope_undo_form(db):
+    """Zope's `undoable_transactions` (what manage_UndoForm lists), or
+    None where Zope is not installed.
+
+    Zope's own method on a stand-in object whose `_p_jar` is `db`'s:
+    the storage call and Zope's formatting of every entry, without the
+    DTML rendering (so a lower bound of the form's time).
+    """
+    try:
+        import App.Undo
+    except ImportError:
+        return None
+    import types
+    context = types.SimpleNamespace(_p_jar=types.SimpleNamespace(
+        db=lambda: db))
+
+    def undoable(first):
+        return App.Undo.UndoSupport.undoable_transactions(
+            context, first, first + 20, 20)
+    return undoable
+
+
+def web(report, args, db, history, small_path):
+    report.line('Web pages (median of {} requests, WSGI + Chameleon):'
+                .format(args.web_repeat))
+    deep = min(50000, history.total - 100)
+    small_db = ZODB.DB(ZODB.FileStorage.FileStorage(
+        small_path, read_only=True))
+    try:
+        large, small_times = web_times(
+            db, small_db, history, args.web_repeat, deep)
+        tool = gocept.zodbundo.UndoTool(small_db)
+        small_revisions = len(tool.history(history.filler_oids[0], None))
+    finally:
+        small_db.close()
+    revisions = len(gocept.zodbundo.UndoTool(db).history(
+        history.filler_oids[0], None))
+    for page, seconds in sorted(large.items()):
+        if page.endswith('first request'):
+            report.line('  {:<44} {}  (once, not a median)'.format(
+                page, ms(seconds)))
+            continue
+        verdict = 'met' if seconds < 0.05 else 'MISSED'
+        if seconds >= 0.05:
+            report.misses.append('web ' + page + ' under 50 ms')
+        report.line('  {:<44} {}  target < 50 ms: {}'.format(
+            page, ms(seconds), verdict))
+    report.line('  (the object has {:,} revisions at {:,} transactions,'
+                ' {:,} at {:,})'.format(revisions, history.total,
+                                        small_revisions, args.fs_size // 20))
+    for page in ('log page 1', 'history page of one object'):
+        report.flat('web {} {:,} -> {:,}'.format(
+            page, args.fs_size // 20, history.total),
+            small_times[page], large[page], 1.3)
+    undoable = zope_undo_form(db)
+    for first, page in ((0, 'log page 1'),
+                        (deep, 'log page {:,} deep'.format(deep))):
+        storage_call = median(lambda: db.undoInfo(first, first + 20),
+                              args.web_repeat)
+        report.line('  {:<44} undoInfo({:,}, +20) alone {}'.format(
+            page, first, ms(storage_call)))
+        if undoable is None:
+            continue
+        zope = median(lambda: undoable(first), args.web_repeat)
+        report.ratio('{} vs Zope undoable_transactions'.format(page),
+                     zope, large[page], 2)
+    if undoable is None:
+        report.line('  Zope: not installed (extra "zope"), not compared')
+    report.line('  zodbbrowser: not in the bench extra (see'
+                ' bench/README.rst)')
+
+
 def filestorage(report, args, directory):
     size = args.fs_size
     depths = [10, 1000, size]
@@ -258,10 +417,15 @@ def filestorage(report, args, directory):
     checkpoints = {size // 20, size // 10, size // 5, size // 2}
     logs = []
     measure_log = log_timer(db, tool, args.repeat)
+    small_path = os.path.join(directory, 'Data-small.fs')
 
     def checkpoint(count):
         if count in checkpoints:
             logs.append(measure_log(count))
+        if count == size // 20 and not args.skip_web:
+            # A copy to measure the pages at this size later, next to
+            # the full size (FileStorage has flushed every commit).
+            shutil.copyfile(path, small_path)
 
     # Like synchronous_commit=off: no fsync while building.
     module = importlib.import_module('ZODB.FileStorage.FileStorage')
@@ -285,6 +449,8 @@ def filestorage(report, args, directory):
         for depth in depths:
             measure_undo(report, db, history, depth, targets.get(depth))
         memory(report, db)
+        if not args.skip_web:
+            web(report, args, db, history, small_path)
     finally:
         db.close()
     return path
@@ -406,6 +572,8 @@ def main(argv=None):
     parser.add_argument('--fs-size', type=int, default=100000)
     parser.add_argument('--rs-size', type=int, default=20000)
     parser.add_argument('--skip-relstorage', action='store_true')
+    parser.add_argument('--skip-web', action='store_true')
+    parser.add_argument('--web-repeat', type=int, default=21)
     parser.add_argument('--check', action='store_true')
     args = parser.parse_args(argv)
     report = Report()

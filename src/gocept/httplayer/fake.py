@@ -1,18 +1,25 @@
 """FakeServer: a loopback HTTP server answering with stubs."""
 
+import functools
 import http.server
 import socket
+import socketserver
 import struct
 import threading
+import time
 import traceback
 
 import gocept.httplayer.errors
+import gocept.httplayer.http11
 import gocept.httplayer.request
 import gocept.httplayer.server
 import gocept.httplayer.stub
 
 
 GARBAGE = b'\x00\xff\xfe this is no HTTP response \x00\r\n\r\n'
+# How long a connection refused with an error may still send what it had
+# started before we close it (RFC 9112 9.6).
+LINGER = 1.0
 
 
 class FakeServer:
@@ -31,16 +38,12 @@ class FakeServer:
     def __init__(self, host='127.0.0.1', port=0, ssl_context=None,
                  handler=None, no_match_status=500):
         validate_handler(handler)
-        if (not isinstance(no_match_status, int)
-                or not 100 <= no_match_status <= 599):
-            raise ValueError(
-                f'The `no_match_status` argument must be an int in 100..599,'
-                f' got {no_match_status!r}.')
+        gocept.httplayer.stub.check_status(no_match_status, 'no_match_status')
         self.no_match_status = no_match_status
         self.handler = handler
         self.server = gocept.httplayer.server.Server(
-            handler or FakeRequestHandler, host=host, port=port,
-            ssl_context=ssl_context, context=self)
+            watched(handler) if handler else FakeRequestHandler,
+            host=host, port=port, ssl_context=ssl_context, context=self)
         self._condition = threading.Condition()
         self.stubs = []
         self.requests = []
@@ -95,6 +98,7 @@ class FakeServer:
             self._handler_errors = []
             self._reported_stubs = set()
             self.server.errors.clear()
+            self.server.hung.clear()
 
     def wait_for(self, count=1, timeout=5.0):
         """Block until `count` requests arrived in all; return them.
@@ -122,7 +126,9 @@ class FakeServer:
         """
         with self._condition:
             handler_errors = self._handler_errors + [
-                (f'{type(e).__name__}: {e}', e) for e in self.server.errors]
+                (f'{type(e).__name__}: {e}', e) for e in self.server.errors
+            ] + [(text, None) for text in self.server.hung]
+            self.server.hung.clear()
             unexpected = self._unexpected
             unmet = [stub for stub in self.stubs
                      if stub.unmet and stub not in self._reported_stubs]
@@ -145,8 +151,8 @@ class FakeServer:
             return
         message = f'Fake HTTP server {self.url}: ' + '\n'.join(parts)
         if handler_errors:
-            raise gocept.httplayer.errors.HandlerError(
-                message) from handler_errors[0][1]
+            raise gocept.httplayer.errors.HandlerError(message) from next(
+                (error for _, error in handler_errors if error), None)
         if unexpected:
             raise gocept.httplayer.errors.UnexpectedRequests(message)
         raise gocept.httplayer.errors.UnmetExpectations(message)
@@ -177,6 +183,21 @@ class FakeServer:
             return text + 'there are no stubs'
         return text + f'nearest stub: {stub.describe()} ({"; ".join(reasons)})'
 
+    def refused(self, client_address, head, error):
+        """Record a request the server refused as malformed.
+
+        `head` is its `RequestHead`, None if even that was malformed;
+        `error` says why (an `http11.ProtocolError` names the status).
+        """
+        what = f'{head.method} {head.target}' if head else 'A request'
+        status = getattr(error, 'status', None)
+        answer = f'answered {status}' if status else 'not answered'
+        with self._condition:
+            self._unexpected.append((None, (
+                f'{what} from {client_address[0]} was malformed,'
+                f' {answer}: {error}')))
+            self._condition.notify_all()
+
     def handler_failed(self, request, error):
         """Record that a `handler=` callable raised `error`."""
         text = ''.join(traceback.format_exception_only(error)).strip()
@@ -197,103 +218,141 @@ def validate_handler(handler):
             f' http.server.BaseHTTPRequestHandler, got {handler!r}.')
 
 
-class FakeRequestHandler(http.server.BaseHTTPRequestHandler):
-    """Serve a request with the stubs of the `FakeServer` in context."""
+def watched(handler):
+    """Return a subclass of `handler` whose ``do_*`` methods run watched.
 
-    protocol_version = 'HTTP/1.1'
+    They run within ``server.running()``, so a method still running when
+    the connections are closed is reported, not waited for.
+    """
+    namespace = {
+        name: _watch(name, getattr(handler, name)) for name in dir(handler)
+        if name.startswith('do_') and callable(getattr(handler, name))}
+    return type(handler.__name__, (handler,), namespace)
+
+
+def _watch(name, method):
+    @functools.wraps(method)
+    def call(self):
+        with self.server.running(
+                f'{self.command} {self.path}'
+                f' ({type(self).__name__}.{name})'):
+            return method(self)
+    return call
+
+
+class FakeRequestHandler(socketserver.StreamRequestHandler):
+    """Serve requests with the stubs of the `FakeServer` in context.
+
+    Requests are read and responses framed by `gocept.httplayer.http11`,
+    which keeps the rules of RFC 9110 and RFC 9112; a request it refuses
+    is answered with the status a real server gives and reported.
+    """
+
     server_version = 'gocept.httplayer'
-    # Buffered: head and body leave in one send when handle_one_request()
-    # flushes after the response.
-    wbufsize = -1
 
-    def log_message(self, format, *args):
-        pass  # the journal records requests; errors go to check()
-
-    def serve(self):
+    def handle(self):
         fake = self.server.context
-        request = gocept.httplayer.request.Request(
-            self.command, self.path, self.headers, self.read_body(),
-            self.client_address)
+        while True:
+            head = None
+            try:
+                head = gocept.httplayer.http11.read_head(self.rfile)
+                if head is None:
+                    return
+                body = gocept.httplayer.http11.read_body(
+                    self.rfile, head, self.connection.sendall)
+            except gocept.httplayer.http11.ProtocolError as error:
+                fake.refused(self.client_address, head, error)
+                self.connection.sendall(
+                    gocept.httplayer.http11.error_response(error))
+                self.linger()
+                return
+            except gocept.httplayer.http11.Incomplete as error:
+                if head is not None:
+                    fake.refused(self.client_address, head, error)
+                return
+            request = gocept.httplayer.request.Request(
+                head.method, head.target, head.headers, body,
+                self.client_address, trailers=head.trailers)
+            if not self.serve(fake, head, request):
+                return
+
+    def serve(self, fake, head, request):
+        """Answer `request`; return whether the connection persists."""
         stub, response, text = fake.receive(request)
         if stub is None:
-            self.send(fake.no_match_status,
-                      {'Content-Type': 'text/plain; charset=utf-8'},
-                      text.encode('utf-8'))
-            return
+            return self.send(head, fake.no_match_status, [
+                ('Content-Type', 'text/plain; charset=utf-8')],
+                text.encode('utf-8'))
         if response.delay:
             # The server cuts the delay short when it closes connections.
             self.server.sleep(response.delay)
         if response.fault is not None:
             self.break_connection(response.fault)
-        elif response.handler is not None:
-            self.send(*self.call_handler(fake, request, response.handler))
-        else:
-            self.send(response.status, response.headers, response.body)
-
-    def __getattr__(self, name):
-        # Every method goes to serve(), also one no stub can expect
-        # (PROPFIND, say): BaseHTTPRequestHandler would answer it with 501
-        # itself, unrecorded, and the test would not learn about it.
-        if name.startswith('do_'):
-            return self.serve
-        raise AttributeError(
-            f'{type(self).__name__!r} object has no attribute {name!r}')
-
-    def read_body(self):
-        if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b';')[0], 16)
-                if not size:
-                    while self.rfile.readline().strip():
-                        pass  # trailer fields
-                    return b''.join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get('Content-Length') or 0)
-        return self.rfile.read(length) if length else b''
+            return False
+        if response.handler is not None:
+            with self.server.running(
+                    f'{request.method} {request.target}'
+                    f' (handler of stub {stub.describe()})'):
+                answer = self.call_handler(fake, request, response.handler)
+            return self.send(head, *answer)
+        return self.send(head, response.status, response.headers,
+                         response.body)
 
     def call_handler(self, fake, request, handler):
         try:
-            status, headers, body = handler(request)
-            if isinstance(body, str):
-                body = body.encode('utf-8')
-            elif body is None:
-                body = b''
-            elif not isinstance(body, bytes):
-                raise TypeError(
-                    f'The handler must return a body of bytes, str or None,'
-                    f' got {body!r}.')
-            return int(status), dict(headers or {}), body
+            return gocept.httplayer.stub.handler_answer(handler(request))
         except Exception as error:
             fake.handler_failed(request, error)
-            return 500, {'Content-Type': 'text/plain; charset=utf-8'}, (
+            return 500, [('Content-Type', 'text/plain; charset=utf-8')], (
                 ''.join(traceback.format_exception(error)).encode('utf-8'))
 
-    def send(self, status, headers, body):
-        self.send_response(status)
-        names = set()
-        for name, value in headers.items():
-            names.add(name.lower())
-            self.send_header(name, str(value))
-        if 'content-length' not in names:
-            self.send_header('Content-Length', str(len(body)))
-        if self.close_connection and 'connection' not in names:
-            # Without it an HTTP/1.1 client would reuse the connection we
-            # are about to close, and its next request would meet a reset.
-            self.send_header('Connection', 'close')
-        self.end_headers()
-        if self.command != 'HEAD':
-            self.wfile.write(body)
+    def send(self, head, status, fields, body):
+        """Send one response; return whether the connection persists."""
+        http11 = gocept.httplayer.http11
+        chunked = any(name.lower() == 'transfer-encoding'
+                      for name, _ in fields)
+        if chunked and head.version == 'HTTP/1.0':
+            # RFC 9112 6.1: no Transfer-Encoding to an HTTP/1.0 client;
+            # the body is delimited by closing the connection instead.
+            fields = [(name, value) for name, value in fields
+                      if name.lower() != 'transfer-encoding']
+            head.keep_alive = chunked = False
+        data, close = http11.response_head(
+            status, fields, head, len(body), self.server_version)
+        if http11.has_body(head, status):
+            if chunked and body:
+                data += b'%x\r\n%s\r\n0\r\n\r\n' % (len(body), body)
+            elif chunked:
+                data += b'0\r\n\r\n'
+            else:
+                data += body
+        self.connection.sendall(data)
+        return not close
+
+    def linger(self):
+        """Close after an error response without losing it to a reset.
+
+        RFC 9112 9.6: closing with unread request bytes would send RST,
+        which can destroy the response before the client read it; close
+        the writing side and read what is left first.
+        """
+        gocept.httplayer.server._shutdown(self.connection, socket.SHUT_WR)
+        deadline = time.monotonic() + LINGER
+        try:
+            while time.monotonic() < deadline:
+                self.connection.settimeout(deadline - time.monotonic())
+                if not self.connection.recv(65536):
+                    break
+        except OSError:
+            pass
 
     def break_connection(self, fault):
-        self.close_connection = True
         if fault == 'reset':
             # Linger 0: closing the socket sends RST instead of FIN.
             self.connection.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
         elif fault == 'garbage':
-            self.wfile.write(GARBAGE)
+            self.connection.sendall(GARBAGE)
 
 
 def _listing(lines):

@@ -19,14 +19,19 @@ class HTTPServerLayer(plone.testing.Layer):
     ``http_server`` (the `FakeServer`, reset in every testSetUp) and, with
     ``tls=True``, ``http_ca_pem`` (path of the CA certificate to trust).
 
-    Problems (unmatched requests, unmet ``times=``, handler exceptions) are
-    reported against the test that caused them: testSetUp registers
-    ``FakeServer.check`` as a cleanup of the running test
-    (``TestCase.addCleanup``), found in the zope.testrunner call stack, or
-    as a finalizer of the pytest request under zope.pytestlayer. The
-    failure is the test's own, and the rest of the run goes on. A layer's
-    testTearDown is not the place: zope.testrunner lets an exception there
-    abort the whole run. ``check=False`` turns the reporting off.
+    Problems (unmatched or malformed requests, unmet ``times=``, handler
+    exceptions, handlers still running at the end of the test) are
+    reported against the test that caused them: testSetUp registers a
+    cleanup of the running test (``TestCase.addCleanup``; the test is found
+    on the call stack, see `running_test()`), or a finalizer of the pytest
+    request under zope.pytestlayer, which closes the test's connections and
+    calls ``FakeServer.check``. The failure is the test's own, and the rest
+    of the run goes on. Only when no running test can be found does the
+    next testTearDown (or tearDown) raise it. ``check=False`` turns the
+    reporting off.
+
+    `name` is required, as for every layer of this toolkit: it selects the
+    layer (``--layer NAME``) and keeps two layers apart.
     """
 
     host = '127.0.0.1'
@@ -39,6 +44,13 @@ class HTTPServerLayer(plone.testing.Layer):
     def __init__(self, bases=None, name=None, module=None, host=None,
                  port=None, tls=None, handler=None, check=None,
                  no_match_status=None):
+        if not name:
+            raise ValueError(
+                'The `name` argument is required: give every layer an'
+                ' explicit, unique name.')
+        if module is None:
+            # plone.testing would take the module of this __init__.
+            module = _caller_module(self)
         super().__init__(bases=bases, name=name, module=module)
         if host is not None:
             self.host = host
@@ -67,6 +79,7 @@ class HTTPServerLayer(plone.testing.Layer):
     def setUp(self):
         self._tempdir = None
         self._server = None
+        self._pending_check = False
         try:
             self._set_up()
         except BaseException:
@@ -99,7 +112,9 @@ class HTTPServerLayer(plone.testing.Layer):
         for name in self._http_resources:
             del self[name]
         self._http_resources = {}
+        server = self._server
         self._clean_up()
+        self._raise_pending(server)
 
     def _clean_up(self):
         if self._server is not None:
@@ -112,47 +127,75 @@ class HTTPServerLayer(plone.testing.Layer):
     def testSetUp(self):
         self._server.reset()
         if self.check:
-            report_on_running_test(self, self._server.check)
+            self._pending_check = not report_on_running_test(
+                self, self._end_test)
+
+    def _end_test(self, server=None):
+        """Close the test's connections, then raise what went wrong.
+
+        Closing first makes a handler still running a problem of the test
+        that started it, not of a later one.
+        """
+        server = server or self._server
+        server.server.close_connections()
+        server.check()
 
     def testTearDown(self):
         # zope.testrunner reports threads a test leaves behind; keep-alive
         # connections of clients the test forgot to close would be some.
         self._server.server.close_connections()
+        self._raise_pending(self._server)
+
+    def _raise_pending(self, server):
+        if self._pending_check and server is not None:
+            self._pending_check = False
+            self._end_test(server)
 
 
 def report_on_running_test(layer, check):
-    """Make `check` run at the end of the running test, reported by it."""
+    """Make `check` run at the end of the running test, reported by it.
+
+    Return False if there is no running test to report to; the caller
+    then checks at the latest point it has.
+    """
     test = running_test()
     if test is not None:
         test.addCleanup(check)
-        return
+        return True
     request = getattr(layer, 'pytest_request', None)
     if request is not None:
         request.addfinalizer(check)
-        return
-    raise RuntimeError(
-        f'{layer.__name__}: cannot find the running test to report problems'
-        f' to; run the tests with zope.testrunner or zope.pytestlayer, or'
-        f' set up the layer with check=False and call'
-        f' http_server.check() yourself.')
+        return True
+    return False
 
 
 def running_test():
-    """Return the unittest.TestCase zope.testrunner is starting, or None.
+    """Return the unittest.TestCase that is running, or None.
 
+    ``unittest.TestCase.run`` is on the call stack wherever a test runs:
     zope.testrunner calls the layers' testSetUp from
-    ``TestResult.startTest(test)``; that frame is on the stack.
+    ``TestResult.startTest(test)`` inside it, and a test method, its
+    setUp and plain unittest runs are inside it, too.
     """
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code.co_name == 'startTest':
-            test = frame.f_locals.get('test')
-            result = frame.f_locals.get('self')
-            if (isinstance(test, unittest.TestCase)
-                    and isinstance(result, unittest.TestResult)):
+        if frame.f_code is _TEST_RUN:
+            test = frame.f_locals.get('self')
+            if isinstance(test, unittest.TestCase):
                 return test
         frame = frame.f_back
     return None
+
+
+_TEST_RUN = unittest.TestCase.run.__code__
+
+
+def _caller_module(layer):
+    """Return the module name of the code that made `layer`."""
+    frame = sys._getframe(1)
+    while frame.f_locals.get('self') is layer:
+        frame = frame.f_back
+    return frame.f_globals['__name__']
 
 
 class FileHandler(http.server.SimpleHTTPRequestHandler):
@@ -223,8 +266,10 @@ class StaticFilesLayer(HTTPServerLayer):
             'documentroot': self['documentroot']})
 
     def tearDown(self):
-        super().tearDown()
-        self._remove_root()
+        try:
+            super().tearDown()
+        finally:
+            self._remove_root()
 
     def _remove_root(self):
         del self['documentroot']

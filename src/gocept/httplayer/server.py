@@ -7,10 +7,12 @@ served by a worker thread of its own; a worker whose connection ended waits
 for the next one (starting a thread costs more than serving a request), and
 ``close_connections()`` and ``stop()`` end and join them all. Idle
 keep-alive connections are ended by shutting down the reading side of
-their socket.
+their socket. A worker stuck in user code (a handler callable, a WSGI app)
+cannot be ended: it is abandoned after the grace and reported in ``hung``.
 """
 
 import _socket
+import contextlib
 import logging
 import queue
 import selectors
@@ -19,11 +21,10 @@ import ssl
 import threading
 import time
 
+import gocept.httplayer.http11
+
 
 log = logging.getLogger(__name__)
-
-# The first byte of a TLS connection: a handshake record.
-TLS_HANDSHAKE = b'\x16'
 
 PLAIN_HTTP_TO_HTTPS = (
     b'HTTP/1.0 400 Bad Request\r\n'
@@ -59,6 +60,10 @@ class Server:
 
     A handler that waits (a delayed response) should call
     ``self.server.sleep(seconds)``, so that ``stop()`` need not wait for it.
+    A handler that calls user code should do so within
+    ``self.server.running(description)``: should that code still run when
+    the connections are closed, it is not waited for but reported in
+    ``hung``.
     """
 
     # How long stop() lets an in-flight request finish before shutting its
@@ -86,6 +91,9 @@ class Server:
         self.ssl_context = ssl_context
         self.context = context
         self.errors = []
+        # One line a handler still running in user code when its
+        # connection was closed; the owner reports and clears it.
+        self.hung = []
         # Connections stop() had to cut off because their request did not
         # finish within `request_grace`.
         self.forced_shutdowns = 0
@@ -98,8 +106,11 @@ class Server:
         self._wakeup = threading.Condition()
         self._generation = 0  # counts close_connections() calls
         self._closing = 0  # close_connections() calls under way
-        self._connections = set()  # sockets accepted and not yet closed
+        # Sockets accepted and not yet closed, to the thread serving them.
+        self._connections = {}
         self._threads = set()  # every worker thread until joined
+        self._running = {}  # thread -> description, see running()
+        self._abandoned = set()  # hung threads that must end, not idle
         # Idle workers wait on the hand-off queue; (None, None) ends one.
         self._handoff = queue.SimpleQueue()
         self._idle = 0
@@ -211,7 +222,7 @@ class Server:
             # the body waits for the client's delayed ACK (40 ms).
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._lock:
-            self._connections.add(conn)
+            self._connections[conn] = None
             if self._idle:
                 self._idle -= 1
                 self._handoff.put((conn, client_address))
@@ -225,15 +236,22 @@ class Server:
         thread.start()
 
     def _work(self, conn, client_address):
+        thread = threading.current_thread()
         while conn is not None:
             self._serve_connection(conn, client_address)
             with self._lock:
+                if thread in self._abandoned:
+                    self._abandoned.discard(thread)
+                    return
                 if self._retiring or self.stopping.is_set():
                     return
                 self._idle += 1
             conn, client_address = self._handoff.get()
 
     def _serve_connection(self, conn, client_address):
+        with self._lock:
+            if conn in self._connections:
+                self._connections[conn] = threading.current_thread()
         try:
             if self.ssl_context is not None:
                 conn = self._wrap_tls(conn)
@@ -247,25 +265,25 @@ class Server:
         finally:
             if conn is not None:
                 with self._lock:
-                    self._connections.discard(conn)
+                    self._connections.pop(conn, None)
                 conn.close()
 
     def _wrap_tls(self, conn):
         """Return the TLS socket, or None after answering a plain client."""
         conn.settimeout(self.handshake_timeout)
         first = conn.recv(1, socket.MSG_PEEK)
-        if first == TLS_HANDSHAKE:
+        if first == gocept.httplayer.http11.TLS_HANDSHAKE:
             with self._lock:
                 # wrap_socket detaches `conn`; stop() must see the new one.
-                self._connections.discard(conn)
+                thread = self._connections.pop(conn, None)
                 conn = self.ssl_context.wrap_socket(
                     conn, server_side=True, do_handshake_on_connect=False)
-                self._connections.add(conn)
+                self._connections[conn] = thread
             try:
                 conn.do_handshake()
             except BaseException:
                 with self._lock:
-                    self._connections.discard(conn)
+                    self._connections.pop(conn, None)
                 conn.close()
                 raise
             conn.settimeout(None)
@@ -276,7 +294,7 @@ class Server:
             conn.sendall(PLAIN_HTTP_TO_HTTPS % self.url.encode('ascii'))
             _shutdown(conn, socket.SHUT_WR)
         with self._lock:
-            self._connections.discard(conn)
+            self._connections.pop(conn, None)
         conn.close()
         return None
 
@@ -287,6 +305,22 @@ class Server:
             self._wakeup.wait_for(
                 lambda: self._closing or self._generation != generation,
                 seconds)
+
+    @contextlib.contextmanager
+    def running(self, description):
+        """Mark the calling worker as running user code `description`.
+
+        `description` (str) names the request and the code, e.g.
+        ``'GET /x (stub GET /x)'``; it is what ``hung`` reports.
+        """
+        thread = threading.current_thread()
+        with self._lock:
+            self._running[thread] = (description, time.monotonic())
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running.pop(thread, None)
 
     def handle_error(self, error, client_address):
         """Record an exception a handler raised; it is also logged."""
@@ -354,14 +388,37 @@ class Server:
             for sock in self._connections:
                 self.forced_shutdowns += 1
                 _shutdown(sock, socket.SHUT_RDWR)
+        # A thread in socket I/O ends now; one in user code would not.
         deadline = time.monotonic() + self.join_timeout
-        for thread in self._live_threads():
-            thread.join(max(0, deadline - time.monotonic()))
-            if thread.is_alive():
-                log.warning('%s did not end within %s s', thread.name,
-                            self.join_timeout)
+        while True:
+            self._abandon_hung()
+            threads = self._live_threads()
+            if not threads or time.monotonic() >= deadline:
+                break
+            threads[0].join(min(0.05, max(0, deadline - time.monotonic())))
+        for thread in threads:
+            log.warning('%s did not end within %s s', thread.name,
+                        self.join_timeout)
         with self._lock:
             self._threads = {t for t in self._threads if t.is_alive()}
+
+    def _abandon_hung(self):
+        now = time.monotonic()
+        with self._lock:
+            for thread, (description, since) in list(self._running.items()):
+                if not thread.is_alive():
+                    continue
+                del self._running[thread]
+                self._threads.discard(thread)
+                self._abandoned.add(thread)
+                for sock, owner in list(self._connections.items()):
+                    if owner is thread:
+                        del self._connections[sock]
+                text = (f'{description}: still running after'
+                        f' {now - since:.1f} s when its connection was'
+                        f' closed; it was cut off and abandoned')
+                self.hung.append(text)
+                log.warning('%s on %s', text, self.address)
 
     def _live_threads(self):
         with self._lock:

@@ -4,6 +4,9 @@ import json as jsonlib
 import numbers
 import re
 
+import gocept.httplayer.http11
+import gocept.httplayer.request
+
 
 METHODS = frozenset([
     'GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'])
@@ -11,14 +14,14 @@ FAULTS = frozenset(['reset', 'close', 'garbage'])
 
 
 class Response:
-    """One answer of a stub; see `Stub.respond()` for the arguments."""
+    """One answer of a stub; see `Stub.respond()` for the arguments.
+
+    ``headers`` is the list of (name, value) pairs to send, in order.
+    """
 
     def __init__(self, status=200, body=None, json=None, headers=None,
                  delay=0, fault=None, handler=None):
-        if not isinstance(status, int) or not 100 <= status <= 599:
-            raise ValueError(
-                f'The `status` argument must be an int in 100..599, got'
-                f' {status!r}.')
+        check_status(status, 'status')
         if body is not None and json is not None:
             raise ValueError(
                 'The `body` and `json` arguments exclude each other.')
@@ -37,28 +40,84 @@ class Response:
             raise ValueError(
                 f'The `handler` argument must be callable, got {handler!r}.')
         self.status = status
-        self.headers = dict(headers or {})
+        self.headers = gocept.httplayer.http11.check_fields(
+            headers, 'headers')
         if json is not None:
             self.body = jsonlib.dumps(json).encode('utf-8')
-            self.headers.setdefault('Content-Type', 'application/json')
+            content_type = 'application/json'
         elif isinstance(body, str):
             self.body = body.encode('utf-8')
-            self.headers.setdefault(
-                'Content-Type', 'text/plain; charset=utf-8')
+            content_type = 'text/plain; charset=utf-8'
         else:
             self.body = body or b''
+            content_type = None
+        check_no_content(status, self.body, 'status')
+        if content_type and not any(
+                name.lower() == 'content-type' for name, _ in self.headers):
+            self.headers.append(('Content-Type', content_type))
         self.delay = delay
         self.fault = fault
         self.handler = handler
+
+
+def check_status(status, argument):
+    """Raise ValueError unless `status` is a final status code.
+
+    A 1xx status is interim (RFC 9110 15.2): no answer of its own.
+    """
+    if (not isinstance(status, int) or isinstance(status, bool)
+            or not 200 <= status <= 599):
+        raise ValueError(
+            f'The `{argument}` argument must be an int in 200..599, got'
+            f' {status!r}.')
+
+
+def check_no_content(status, body, argument):
+    """Raise ValueError if a 204 or 304 answer would have a body.
+
+    RFC 9110 15.3.5 and 15.4.5: those responses end after the headers.
+    """
+    if body and status in (204, 304):
+        raise ValueError(
+            f'The `{argument}` {status} cannot carry a body (RFC 9110'
+            f' 15.3.5, 15.4.5), got {body[:80]!r}.')
+
+
+def handler_answer(result):
+    """Return (status, header pairs, body bytes) of what a handler returned.
+
+    Raises TypeError or ValueError, naming the part, for what cannot be
+    sent.
+    """
+    if not isinstance(result, (list, tuple)) or len(result) != 3:
+        raise TypeError(
+            f'The handler must return (status, headers, body), got'
+            f' {result!r}.')
+    status, headers, body = result
+    check_status(status, 'handler\'s status')
+    headers = gocept.httplayer.http11.check_fields(
+        headers, 'handler\'s headers')
+    if isinstance(body, str):
+        body = body.encode('utf-8')
+    elif body is None:
+        body = b''
+    elif not isinstance(body, bytes):
+        raise TypeError(
+            f'The handler must return a body of bytes, str or None,'
+            f' got {body!r}.')
+    check_no_content(status, body, 'handler\'s status')
+    return status, headers, body
 
 
 class Stub:
     """A request the fake server expects, made by `FakeServer.expect()`.
 
     A request matches when every given criterion holds: `method`; `path`
-    equal to the request's (URL-decoded) path, or fully matched by a
-    compiled regular expression; `query` equal to the request's whole query
-    (a dict; values compared as strings, a list for a repeated name);
+    equal to the request's path, or fully matched by a compiled regular
+    expression (both decoded alike by `request.normalize_path()`: escapes
+    of reserved characters such as ``%2F`` stay, all others are decoded);
+    `query` equal to the request's whole query (a dict; values compared as
+    strings, a list for a repeated name);
     `headers` each present with that value (names case-insensitive);
     `json` equal to the decoded body, or with ``json_subset=True`` contained
     in it (every key of an expected dict present with a matching value,
@@ -107,6 +166,8 @@ class Stub:
                 f' {times!r}.')
         self.method = method.upper()
         self.path = path
+        self._path = path if isinstance(path, re.Pattern) else (
+            gocept.httplayer.request.normalize_path(path))
         self.query = None if query is None else {
             name: _query_value(value) for name, value in query.items()}
         self.headers = headers
@@ -122,7 +183,12 @@ class Stub:
         """Set the answer; returns the stub, so ``.then()`` can follow.
 
         `body` (bytes or str) or `json` (any JSON-serializable value) is the
-        response body, `headers` a dict of extra headers. `delay` seconds
+        response body (none for 204 and 304). `headers` are extra header
+        fields: a dict (a list value sends one field a value) or a list of
+        (name, value) pairs, sent once a pair and in order, so Set-Cookie
+        may repeat; ValueError for what cannot be sent as it is. Date,
+        Server, Content-Length and Connection are added as RFC 9110 and
+        RFC 9112 say, unless given. `delay` seconds
         pass before the answer (stopping the server cuts them short).
         `fault` answers with a broken connection instead: 'reset' (TCP RST),
         'close' (closed without a response) or 'garbage' (bytes that are
@@ -178,9 +244,9 @@ class Stub:
         return reasons
 
     def _path_matches(self, path):
-        if isinstance(self.path, re.Pattern):
-            return self.path.fullmatch(path) is not None
-        return self.path == path
+        if isinstance(self._path, re.Pattern):
+            return self._path.fullmatch(path) is not None
+        return self._path == path
 
     def _json_mismatches(self, request):
         try:

@@ -3,14 +3,17 @@
 from gocept.rrdmerge.errors import Error
 from gocept.rrdmerge.errors import InputNotFound
 from gocept.rrdmerge.errors import NotAnRRD
+from gocept.rrdmerge.errors import OtherArchitecture
 from gocept.rrdmerge.errors import RRDToolFailed
 from gocept.rrdmerge.errors import RRDToolNotFound
 from gocept.rrdmerge.errors import TargetBusy
 from gocept.rrdmerge.errors import UnsupportedLayout
+from gocept.rrdmerge.errors import UsageError
 from gocept.rrdmerge.filemerge import merge
 from gocept.rrdmerge.report import ArchiveReport
 from gocept.rrdmerge.report import FileResult
 from gocept.rrdmerge.report import MergeReport
+from gocept.rrdmerge.report import SourceReport
 from gocept.rrdmerge.report import TreeReport
 from gocept.rrdmerge.tree import merge_tree
 
@@ -22,11 +25,14 @@ __all__ = [
     'InputNotFound',
     'MergeReport',
     'NotAnRRD',
+    'OtherArchitecture',
     'RRDToolFailed',
     'RRDToolNotFound',
+    'SourceReport',
     'TargetBusy',
     'TreeReport',
     'UnsupportedLayout',
+    'UsageError',
     'merge',
     'merge_tree',
 ]

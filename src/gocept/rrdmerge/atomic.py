@@ -18,6 +18,7 @@ import tempfile
 import time
 
 import gocept.rrdmerge.errors
+import gocept.rrdmerge.rrdfile
 
 
 TEMP_NAME = re.compile(r'^\..+\.rrdmerge-(\d+)-[^.]+\.tmp$')
@@ -137,15 +138,18 @@ def write_bytes(data):
 
 
 @contextlib.contextmanager
-def locked(path):
+def locked(path, label=None):
     """Hold a read lock on `path`, yield its file descriptor.
+
+    `path` must be a regular file (`rrdfile.open_regular()`; `label`
+    goes into its errors).
 
     `rrdtool update` takes a write lock while it changes a file, so while
     this lock is held the file does not change under us, and an update
     that comes in fails (and is retried by the next check) instead of
     being lost when the file is replaced.
     """
-    fd = os.open(path, os.O_RDONLY)
+    fd = gocept.rrdmerge.rrdfile.open_regular(path, label)
     try:
         deadline = time.monotonic() + LOCK_TIMEOUT
         while True:
@@ -167,17 +171,3 @@ def locked(path):
         yield fd
     finally:
         os.close(fd)
-
-
-def read_locked(fd):
-    """Read the whole file behind `fd`."""
-    size = os.fstat(fd).st_size
-    chunks = []
-    offset = 0
-    while offset < size:
-        chunk = os.pread(fd, size - offset, offset)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b''.join(chunks)

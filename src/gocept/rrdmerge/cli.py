@@ -1,16 +1,19 @@
 """The `rrdmerge` command.
 
-    rrdmerge NEW OLD [-o OUT] [--dry-run]
-    rrdmerge --tree NEWDIR OLDDIR [-o OUTDIR] [--jobs N] [--dry-run]
+    rrdmerge NEW OLD [OLD2 ...] [-o OUT] [--dry-run] [--graph DIR]
+    rrdmerge --tree NEWDIR OLDDIR [OLDDIR2 ...] [-o OUTDIR] [--jobs N]
+             [--dry-run] [--graph DIR]
 
-Exit codes: 0 done, 1 a merge failed (in tree mode: any file), 2 usage
-error, missing rrdtool, missing input or an input that is no RRD, 141
-(like a program killed by SIGPIPE) when the reader of the report went
-away, as in `rrdmerge --json ... | head`.
+Exit codes: 0 done, 1 a merge failed (in tree mode: any file failed or
+was left alone), 2 usage error (NEW or the output is an OLD, too),
+missing rrdtool, missing input or an input that is no RRD, 141 (like a
+program killed by SIGPIPE) when the reader of the report went away, as
+in `rrdmerge --json ... | head`.
 """
 
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -24,7 +27,11 @@ INPUT_ERRORS = (
     gocept.rrdmerge.errors.InputNotFound,
     gocept.rrdmerge.errors.NotAnRRD,
     gocept.rrdmerge.errors.RRDToolNotFound,
+    gocept.rrdmerge.errors.UsageError,
 )
+EXAMPLE = (
+    'example: rrdmerge --tree /var/lib/pnp4nagios/perfdata'
+    ' /backup/perfdata --dry-run')
 # 128 + SIGPIPE: what a shell reports for a program killed by SIGPIPE.
 EXIT_BROKEN_PIPE = 141
 
@@ -32,17 +39,22 @@ EXIT_BROKEN_PIPE = 141
 def parser():
     p = argparse.ArgumentParser(
         prog='rrdmerge',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
             'Fill the unknown rows of NEW with the data OLD has for the'
-            ' same time, bit for bit. Known values (zeros too) are never'
+            ' same time, bit for bit. With several OLDs, a cell comes from'
+            ' the first that knows it. Known values (zeros too) are never'
             ' touched, nothing is interpolated. Without -o, NEW is'
-            ' replaced atomically.'))
+            ' replaced atomically.'),
+        epilog=EXAMPLE)
     p.add_argument('new', metavar='NEW', help='RRD (directory with --tree)'
                    ' to fill, e.g. the one the rebuilt server writes')
-    p.add_argument('old', metavar='OLD', help='RRD (directory with'
-                   ' --tree) with the history, e.g. from the backup')
+    p.add_argument('old', metavar='OLD', nargs='+', help='RRD (directory'
+                   ' with --tree) with the history, e.g. from the backup;'
+                   ' several: the first that knows a cell fills it')
     p.add_argument('-o', '--out', metavar='OUT',
-                   help='write the result here instead of replacing NEW')
+                   help='write the result here instead of replacing NEW'
+                   ' (a directory with --tree)')
     p.add_argument('--tree', action='store_true',
                    help='merge directory trees, files matched by'
                    ' relative path')
@@ -53,6 +65,10 @@ def parser():
                    ' (default: %(default)s)')
     p.add_argument('--dry-run', '-n', action='store_true',
                    help='write nothing, report what would be filled')
+    p.add_argument('--graph', metavar='DIR',
+                   help='draw each merged file before and after, filled'
+                   ' spans marked, as DIR/NAME.png (rrdtool graph; also'
+                   ' in a dry run)')
     p.add_argument('--text', action='store_true',
                    help='go through rrdtool dump/restore even where the'
                    ' binary layout is known (values lose precision)')
@@ -61,9 +77,13 @@ def parser():
     p.add_argument('--json', action='store_true',
                    help='print the report as JSON')
     p.add_argument('--quiet', '-q', action='store_true',
-                   help='print failures and the summary only')
+                   help='print failures, warnings and the summary only')
     p.add_argument('--debug', action='store_true',
                    help='show tracebacks')
+    p.add_argument('--version', action='version',
+                   version='%(prog)s ' + importlib.metadata.version(
+                       'gocept.layerkit'),
+                   help="show the program's version and exit")
     return p
 
 
@@ -91,7 +111,10 @@ def _run(args, stdout, stderr):
     if not args.tree:
         report = gocept.rrdmerge.filemerge.merge(
             args.new, args.old, args.out, dry_run=args.dry_run,
-            rrdtool=args.rrdtool, method=method)
+            rrdtool=args.rrdtool, method=method, graph=args.graph)
+        for source in report.sources:
+            if source.swapped:
+                stderr.write(f'rrdmerge: warning: {source.warnings()[0]}\n')
         if args.json:
             json.dump(report.as_dict(), stdout, indent=2)
             stdout.write('\n')
@@ -105,10 +128,17 @@ def _run(args, stdout, stderr):
         report = gocept.rrdmerge.tree.merge_tree(
             args.new, args.old, args.out, jobs=args.jobs,
             dry_run=args.dry_run, pattern=args.pattern, progress=progress,
-            rrdtool=args.rrdtool, method=method)
+            rrdtool=args.rrdtool, method=method, graph=args.graph)
     finally:
         if progress is not None:
             progress.close()
+    swapped = [f.path for f in report.files
+               if f.action == 'merged' and f.report.looks_swapped]
+    if swapped:
+        stderr.write(
+            f'rrdmerge: warning: {len(swapped)} files of NEWDIR were last'
+            ' updated before their OLD (e.g. {}): are NEWDIR and OLDDIR'
+            ' swapped?\n'.format(swapped[0]))
     if args.json:
         json.dump(report.as_dict(), stdout, indent=2)
         stdout.write('\n')
@@ -116,7 +146,7 @@ def _run(args, stdout, stderr):
         for path in report.removed_temp_files:
             stdout.write(f'removed temp file of a killed run: {path}\n')
         for result in report.files:
-            if result.failed or not args.quiet:
+            if result.problem or not args.quiet:
                 stdout.write(f'{result}\n')
         stdout.write(report.summary() + '\n')
     return 0 if report.ok else 1

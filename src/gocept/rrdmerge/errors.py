@@ -17,6 +17,21 @@ class NotAnRRD(Error):
     """Raised when an input is not an RRD file (or a broken one)."""
 
 
+class OtherArchitecture(NotAnRRD):
+    """Raised for an RRD written on a machine with another binary layout.
+
+    rrdtool cannot read such a file either: `rrdtool dump` it on the
+    machine that wrote it, then `rrdtool restore` the XML here.
+    """
+
+
+class UsageError(Error):
+    """Raised when the arguments contradict each other: NEW is an OLD,
+    two OLDs are the same, or the output would overwrite an OLD or lie in
+    an OLD directory (backups are never written).
+    """
+
+
 class UnsupportedLayout(Error):
     """Raised when the binary layout of an RRD cannot be verified.
 

@@ -31,6 +31,8 @@ anything else this module cannot account for byte by byte raise
 
 import dataclasses
 import math
+import os
+import stat
 import struct
 import sys
 
@@ -149,38 +151,62 @@ def _text(raw, what, path):
             f'{path}: not a valid RRD file ({what} is not ASCII)')
 
 
-def _check_machine():
-    if sys.byteorder != 'little' or struct.calcsize('P') != 8:
-        raise gocept.rrdmerge.errors.UnsupportedLayout(
-            'the binary reader knows the x86_64 layout only')
+def _native():
+    """Whether this machine lays out the structs as x86_64 does."""
+    return sys.byteorder == 'little' and struct.calcsize('P') == 8
 
 
-def parse(data, path='<bytes>'):
-    """Parse and check the header of the RRD file contents `data`.
+def _machine(head):
+    """Describe the machine that wrote the stat_head `head`, if it is not
+    one with x86_64's layout; None if it is.
 
-    Raises `NotAnRRD` for something that is no RRD or a broken one, and
-    `UnsupportedLayout` for an RRD whose layout this module does not know.
+    The float cookie (a known double) is where the C compiler put it: at
+    offset 16 on 64-bit machines and 32-bit ones that align doubles to 8
+    bytes (ARM EABI), at 12 on 32-bit x86. Its byte order shows the
+    machine's. Behind it, 32-bit machines have 4-byte counts.
     """
+    if struct.unpack_from('<d', head, 16)[0] == FLOAT_COOKIE:
+        ds_cnt, rra_cnt = struct.unpack_from('<QQ', head, 24)
+        if ds_cnt >> 32 and 0 < ds_cnt & 0xffffffff < MAX_COUNT:
+            return 'a 32-bit little-endian machine such as ARM'
+        return None
+    if struct.unpack_from('>d', head, 16)[0] == FLOAT_COOKIE:
+        return 'a big-endian machine such as PowerPC, SPARC or s390x'
+    if struct.unpack_from('<d', head, 12)[0] == FLOAT_COOKIE:
+        return 'a 32-bit x86 machine'
+    if struct.unpack_from('>d', head, 12)[0] == FLOAT_COOKIE:
+        return 'a 32-bit big-endian machine'
+    return 'an unknown machine (no float cookie where one belongs)'
+
+
+def _check_stat_head(data, size, path):
+    """Check the stat_head at the start of `data` (of a file of `size`
+    bytes); return (version, ds_cnt, rra_cnt, step, header_size)."""
     NotAnRRD = gocept.rrdmerge.errors.NotAnRRD
     UnsupportedLayout = gocept.rrdmerge.errors.UnsupportedLayout
-    size = len(data)
-    if size < STAT_HEAD.size or bytes(data[:4]) != COOKIE:
+    if len(data) < STAT_HEAD.size or bytes(data[:4]) != COOKIE:
         raise NotAnRRD(f'{path}: not an RRD file (no RRD cookie)')
-    _check_machine()
-    _, raw_version, float_cookie, ds_cnt, rra_cnt, step = (
-        STAT_HEAD.unpack_from(data, 0))
-    version = _text(raw_version, 'the version', path)
+    if not _native():
+        raise UnsupportedLayout(
+            'the binary reader knows the x86_64 layout only')
+    version = _text(data[4:9], 'the version', path)
     if not (len(version) == 4 and version.isdigit()):
         raise NotAnRRD(f'{path}: not an RRD file (version {version!r})')
-    if float_cookie != FLOAT_COOKIE:
-        raise UnsupportedLayout(
-            f'{path}: written on another architecture (float cookie)')
+    machine = _machine(data)
+    if machine is not None:
+        raise gocept.rrdmerge.errors.OtherArchitecture(
+            f'{path}: written on another architecture ({machine});'
+            ' this machine\'s rrdtool cannot read it either. Run'
+            ' `rrdtool dump FILE > FILE.xml` on the machine that wrote it'
+            ' (or one like it), then `rrdtool restore FILE.xml FILE` here')
+    _, _, _, ds_cnt, rra_cnt, step = STAT_HEAD.unpack_from(data, 0)
     if version not in LAYOUT_VERSIONS:
         raise UnsupportedLayout(
             f'{path}: RRD format version {version} has another layout')
     if not (0 < ds_cnt < MAX_COUNT and 0 < rra_cnt < MAX_COUNT and step):
-        raise NotAnRRD(f'{path}: broken RRD header (counts out of range)')
-
+        raise NotAnRRD(
+            f'{path}: broken RRD header ({ds_cnt} data sources,'
+            f' {rra_cnt} RRAs, step {step}: counts out of range)')
     header_size = (
         STAT_HEAD.size + ds_cnt * (DS_DEF.size + PDP_PREP.size)
         + rra_cnt * (RRA_DEF.size + RRA_PTR.size + ds_cnt * CDP_PREP.size)
@@ -189,6 +215,42 @@ def parse(data, path='<bytes>'):
         raise NotAnRRD(
             f'{path}: truncated RRD file ({size} bytes, its header'
             f' alone needs {header_size})')
+    return version, ds_cnt, rra_cnt, step, header_size
+
+
+def _file_size(data, ds_cnt, rra_cnt):
+    """The size the RRA definitions in `data` (the header) call for."""
+    offset = STAT_HEAD.size + ds_cnt * DS_DEF.size
+    total = 0
+    for i in range(rra_cnt):
+        _, rows, _, _ = RRA_DEF.unpack_from(data, offset + i * RRA_DEF.size)
+        total += rows
+    return total * ds_cnt * VALUE.size
+
+
+def _check_size(size, value_offset, path):
+    if value_offset > size:
+        raise gocept.rrdmerge.errors.NotAnRRD(
+            f'{path}: truncated RRD file ({size} bytes, its header'
+            f' needs {value_offset})')
+    if value_offset != size:
+        raise gocept.rrdmerge.errors.UnsupportedLayout(
+            f'{path}: {size - value_offset} bytes more than the header'
+            ' accounts for')
+
+
+def parse(data, path='<bytes>'):
+    """Parse and check the header of the RRD file contents `data`.
+
+    Raises `NotAnRRD` for something that is no RRD or a broken one,
+    `OtherArchitecture` (a `NotAnRRD`) for one written on a machine with
+    another layout, and `UnsupportedLayout` for an RRD whose layout this
+    module does not know (rrdtool here may still read it).
+    """
+    NotAnRRD = gocept.rrdmerge.errors.NotAnRRD
+    size = len(data)
+    version, ds_cnt, rra_cnt, step, header_size = _check_stat_head(
+        data, size, path)
 
     offset = STAT_HEAD.size
     ds_defs = []
@@ -244,34 +306,93 @@ def parse(data, path='<bytes>'):
             cdp_unknown=tuple(p[1] for p in preps)))
         value_offset += rows * ds_cnt * VALUE.size
 
-    if value_offset > size:
-        raise NotAnRRD(
-            f'{path}: truncated RRD file ({size} bytes, its header'
-            f' needs {value_offset})')
-    if value_offset != size:
-        raise UnsupportedLayout(
-            f'{path}: {size - value_offset} bytes more than the header'
-            ' accounts for')
+    _check_size(size, value_offset, path)
     return Header(
         path=str(path), version=version, step=step, last_up=last_up,
         last_up_usec=last_up_usec, data_sources=tuple(data_sources),
         archives=tuple(archives), header_size=header_size, file_size=size)
 
 
-def read(path):
-    """Return (header, contents) of the RRD file at `path`."""
+_KINDS = (
+    (stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a FIFO (named pipe)'),
+    (stat.S_ISSOCK, 'a socket'), (stat.S_ISCHR, 'a character device'),
+    (stat.S_ISBLK, 'a block device'))
+
+
+def kind(mode):
+    """What a file of `mode` is, if not a regular file; else None."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return 'not a regular file'
+
+
+def open_regular(path, label=None):
+    """Open `path` for reading; return the file descriptor.
+
+    Raises `InputNotFound` if there is nothing at `path` and `NotAnRRD`
+    if it cannot be read or is no regular file. The open does not block
+    on a FIFO (O_NONBLOCK), and the kind is checked on the open file, so
+    nothing can be swapped in between.
+    """
+    name = f'{label} {path}' if label else f'{path}'
     try:
-        with open(path, 'rb') as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise gocept.rrdmerge.errors.InputNotFound(
-            f'{path}: no such file')
-    except IsADirectoryError:
-        raise gocept.rrdmerge.errors.NotAnRRD(f'{path}: is a directory')
+            f'{name}: no such file') from None
     except OSError as e:
         raise gocept.rrdmerge.errors.NotAnRRD(
-            f'{path}: cannot read: {e.strerror}')
+            f'{name}: cannot read: {e.strerror}') from None
+    what = kind(os.fstat(fd).st_mode)
+    if what is not None:
+        os.close(fd)
+        raise gocept.rrdmerge.errors.NotAnRRD(
+            f'{name}: is {what}, not an RRD file')
+    return fd
+
+
+def _pread(fd, count, path):
+    chunks = []
+    offset = 0
+    while offset < count:
+        chunk = os.pread(fd, min(count - offset, 1 << 24), offset)
+        if not chunk:
+            raise gocept.rrdmerge.errors.NotAnRRD(
+                f'{path}: shrank while being read')
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b''.join(chunks)
+
+
+def read_fd(fd, path):
+    """Return (header, contents) of the RRD file open at `fd`.
+
+    The header is read and checked first, then exactly the bytes it
+    accounts for: a huge file that is no RRD (or one with a small header
+    and gigabytes behind it) costs a few kilobytes, not its size.
+    """
+    size = os.fstat(fd).st_size
+    head = _pread(fd, min(size, STAT_HEAD.size), path)
+    _, ds_cnt, rra_cnt, _, header_size = _check_stat_head(head, size, path)
+    head = _pread(fd, header_size, path)
+    _check_size(size, header_size + _file_size(head, ds_cnt, rra_cnt), path)
+    data = _pread(fd, size, path)  # the header again: cheaper than a join
     return parse(data, path), data
+
+
+def read(path, label=None):
+    """Return (header, contents) of the RRD file at `path`.
+
+    `label` ('OLD', 'NEW') goes into error messages before the path.
+    """
+    fd = open_regular(path, label)
+    try:
+        return read_fd(fd, path)
+    finally:
+        os.close(fd)
 
 
 def values(header, data, archive):

@@ -38,6 +38,7 @@ def run(program, *args):
         message = result.stderr.decode('utf-8', 'replace').strip()
         message = message.splitlines()[-1] if message else (
             f'exit status {result.returncode}')
+        # Name the file: rrdtool's own messages often do not.
         raise gocept.rrdmerge.errors.RRDToolFailed(
-            f'rrdtool {args[0]} failed: {message}')
+            f'rrdtool {" ".join(args[:2])} failed: {message}')
     return result.stdout.decode('utf-8', 'replace')

@@ -113,37 +113,52 @@ def cells(path):
     return result
 
 
-def ideal_merge(new_path, old_path):
-    """The cells a perfect merge of OLD into NEW has: the test oracle.
-
-    A cell of NEW that is unknown takes the cell of OLD's RRA with the
-    same consolidation function and pdp_per_row (of several: the one with
-    the same xff, then the longest) for the same data source and time, if
-    that is known; every other cell keeps NEW's bytes.
-    """
-    new_header, new_data = gocept.rrdmerge.rrdfile.read(new_path)
+def _old_cells(new_header, archive, old_path):
+    """{(time, ds): raw} of the RRA of OLD that matches NEW's `archive`,
+    for the data sources of the same name and type."""
     old_header, old_data = gocept.rrdmerge.rrdfile.read(old_path)
+    if old_header.step != new_header.step:
+        return {}
     old_types = {ds.name: ds.type for ds in old_header.data_sources}
     comparable = {ds.name for ds in new_header.data_sources
                   if old_types.get(ds.name) == ds.type}
+    same = [a for a in old_header.archives
+            if (a.cf, a.pdp_per_row) == (archive.cf, archive.pdp_per_row)]
+    same = [a for a in same if a.xff == archive.xff] or same
+    if not same:
+        return {}
+    longest = max(a.rows for a in same)
+    other = [a for a in same if a.rows == longest][0]
+    return {key: raw for key, raw in gocept.rrdmerge.rrdfile.raw_cells(
+        old_header, old_data, other).items() if key[1] in comparable}
+
+
+def ideal_merge(new_path, *old_paths):
+    """The cells a perfect merge of the OLDs into NEW has: the test oracle.
+
+    A cell of NEW that is unknown takes the cell of the first OLD (in the
+    order given) that knows it, from that OLD's RRA with the same
+    consolidation function and pdp_per_row (of several: the one with the
+    same xff, then the longest), for the same data source (same name and
+    type) and time; every other cell keeps NEW's bytes. Holt-Winters RRAs
+    are left alone.
+    """
+    new_header, new_data = gocept.rrdmerge.rrdfile.read(new_path)
     result = {}
     for archive in new_header.archives:
-        same = [a for a in old_header.archives
-                if (a.cf, a.pdp_per_row) == (archive.cf, archive.pdp_per_row)]
-        same_xff = [a for a in same if a.xff == archive.xff]
-        same = same_xff or same
-        old_cells = {}
-        if same and old_header.step == new_header.step:
-            longest = max(a.rows for a in same)
-            other = [a for a in same if a.rows == longest][0]
-            old_cells = gocept.rrdmerge.rrdfile.raw_cells(
-                old_header, old_data, other)
+        olds = []
+        if archive.cf in gocept.rrdmerge.rrdfile.TIME_CFS:
+            olds = [_old_cells(new_header, archive, path)
+                    for path in old_paths]
         for (time, ds), raw in gocept.rrdmerge.rrdfile.raw_cells(
                 new_header, new_data, archive).items():
-            other = old_cells.get((time, ds)) if ds in comparable else None
-            if (gocept.rrdmerge.rrdfile.is_unknown(raw) and other
-                    and not gocept.rrdmerge.rrdfile.is_unknown(other)):
-                raw = other
+            if gocept.rrdmerge.rrdfile.is_unknown(raw):
+                for cells in olds:
+                    other = cells.get((time, ds))
+                    if other and not gocept.rrdmerge.rrdfile.is_unknown(
+                            other):
+                        raw = other
+                        break
             result[archive.index, time, ds] = raw
     return result
 
@@ -173,13 +188,16 @@ RRD_LAYER = RRDLayer(name='RRDLayer', module=__name__)
 
 def pnp_pair(directory, seed=0, new_name='new.rrd', old_name='old.rrd',
              archives=SMALL_ARCHIVES, old_days=12, outage=3 * 3600 + 17 * 60,
-             new_hours=6, rrdtool='rrdtool'):
+             new_hours=6, overlap=3600, rrdtool='rrdtool'):
     """An OLD and a NEW RRD like a rebuilt pnp4nagios server leaves them.
 
     OLD has `old_days` of data (with zeros, negative values and a few
     unknown minutes), then an outage of `outage` seconds whose edges do
     not fall on coarse bucket boundaries, then NEW has `new_hours` of
-    data (again with zeros and unknown minutes). Returns (new, old).
+    data (again with zeros and unknown minutes). The old server ran on
+    for the first `overlap` seconds of NEW's data, with other values:
+    those cells are known in both files, and NEW's must win. Returns
+    (new, old).
     """
     rnd = random.Random(seed)
     step = 60
@@ -206,7 +224,8 @@ def pnp_pair(directory, seed=0, new_name='new.rrd', old_name='old.rrd',
     old = os.path.join(directory, old_name)
     new = os.path.join(directory, new_name)
     create(old, old_start - step, archives=archives, rrdtool=rrdtool)
-    update(old, rows(old_start, old_end), rrdtool=rrdtool)
+    update(old, rows(old_start, old_end)
+           + rows(new_start, new_start + overlap), rrdtool=rrdtool)
     create(new, new_start - step, archives=archives, rrdtool=rrdtool)
     update(new, rows(new_start, new_end), rrdtool=rrdtool)
     return new, old

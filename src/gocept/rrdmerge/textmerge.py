@@ -14,11 +14,14 @@ import tempfile
 import types
 
 import gocept.rrdmerge.atomic
+import gocept.rrdmerge.filemerge
+import gocept.rrdmerge.graph
 import gocept.rrdmerge.match
 import gocept.rrdmerge.rrdtool
 
 
 STEP = re.compile(r'<step>\s*(\d+)\s*</step>')
+LAST_UPDATE = re.compile(r'<lastupdate>\s*(\d+)\s*</lastupdate>')
 DS = re.compile(
     r'<ds>\s*<name>\s*(\S+)\s*</name>\s*<type>\s*(\S+)\s*</type>')
 RRA = re.compile(r'<rra>.*?</rra>', re.S)
@@ -57,9 +60,10 @@ def parse(xml, values=True):
             xff=_xff(section), rows=len(rows), span=match.span(),
             values={int(time): VALUE.findall(cells)
                     for time, cells in rows} if values else None))
+    last_up = LAST_UPDATE.search(xml)
     return types.SimpleNamespace(
         step=int(STEP.search(xml).group(1)), data_sources=data_sources,
-        archives=archives)
+        archives=archives, last_up=int(last_up.group(1)) if last_up else None)
 
 
 def fill(new_xml, match):
@@ -94,22 +98,36 @@ def fill(new_xml, match):
     return ''.join(parts)
 
 
-def merge(program, new, old, out, dry_run, sync_directory, report):
-    """Merge via dump/restore, filling in `report`."""
+def merge(program, new, olds, out, dry_run, sync_directory, report,
+          graph=None):
+    """Merge via dump/restore, filling in `report`; OLDs one after the
+    other, each filling only what the ones before did not. `graph` is
+    the path of a PNG to draw, or None."""
     new_xml = gocept.rrdmerge.rrdtool.run(program, 'dump', new)
-    old_xml = gocept.rrdmerge.rrdtool.run(program, 'dump', old)
-    new_dump = parse(new_xml, values=False)
-    old_dump = parse(old_xml)
-    match = gocept.rrdmerge.match.match(new_dump, old_dump, report)
-    merged_xml = fill(new_xml, match)
-    if dry_run or (out == new and not report.cells_filled):
+    for source in report.sources:
+        new_dump = parse(new_xml, values=False)
+        old_dump = parse(gocept.rrdmerge.rrdtool.run(
+            program, 'dump', source.old))
+        match = gocept.rrdmerge.match.match(new_dump, old_dump, report, source)
+        before = report.cells_filled
+        new_xml = fill(new_xml, match)
+        source.cells_filled = report.cells_filled - before
+    in_place = os.path.realpath(out) == os.path.realpath(new)
+    write = not dry_run and not (in_place and not report.cells_filled)
+    if not write and graph is None:
         return
     with tempfile.TemporaryDirectory(prefix='rrdmerge-') as tmp:
         xml_path = os.path.join(tmp, 'merged.xml')
         rrd_path = os.path.join(tmp, 'merged.rrd')
         with open(xml_path, 'w', encoding='utf-8') as f:
-            f.write(merged_xml)
+            f.write(new_xml)
         gocept.rrdmerge.rrdtool.run(program, 'restore', xml_path, rrd_path)
+        if graph is not None:
+            gocept.rrdmerge.graph.draw(
+                program, graph, new, rrd_path, new_dump,
+                gocept.rrdmerge.filemerge.graph_title(new, report))
+        if not write:
+            return
         with open(rrd_path, 'rb') as f:
             data = f.read()
     gocept.rrdmerge.atomic.replace(

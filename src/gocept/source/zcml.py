@@ -1,10 +1,14 @@
 """The ``source`` ZCML directive: register a factory's source as a utility."""
 
 import gocept.source.declaration
+import gocept.source.terms
+import zc.sourcefactory.source
+import zope.browser.interfaces
 import zope.component.zcml
 import zope.configuration.exceptions
 import zope.configuration.fields
 import zope.interface
+import zope.publisher.interfaces.browser
 import zope.schema
 import zope.schema.interfaces
 
@@ -60,6 +64,42 @@ def source(_context, factory, name='', provides=None):
             discriminator=('utility', iface, name),
             callable=zope.component.zcml.handler,
             args=('registerUtility', component, iface, name, _context.info),
+        )
+
+
+class ITermsDirective(zope.interface.Interface):
+    """Register gocept.source's ITerms adapters over zc.sourcefactory's."""
+
+
+# zope.configuration runs actions of a higher order later: ours replace
+# zc.sourcefactory's registrations, whatever order the files come in.
+TERMS_ORDER = 1
+
+TERMS_ADAPTERS = (
+    (gocept.source.terms.Terms, zc.sourcefactory.source.FactoredSource),
+    (gocept.source.terms.ContextualTerms,
+     zc.sourcefactory.source.FactoredContextualSource),
+)
+
+
+def terms(_context):
+    """Handle ``<source:terms />`` (gocept.source's configure.zcml uses it).
+
+    Registers `gocept.source.terms` for zc.sourcefactory's source classes
+    and browser requests. A plain ``<adapter>`` for the same sources would
+    conflict with zc.sourcefactory's own registration when a project also
+    includes zc.sourcefactory's configure.zcml; these actions have no
+    discriminator and run after all ordinary ones, so they win.
+    """
+    for factory, source_class in TERMS_ADAPTERS:
+        _context.action(
+            discriminator=None,
+            callable=zope.component.zcml.handler,
+            args=('registerAdapter', factory,
+                  (source_class,
+                   zope.publisher.interfaces.browser.IBrowserRequest),
+                  zope.browser.interfaces.ITerms, '', _context.info),
+            order=TERMS_ORDER,
         )
 
 

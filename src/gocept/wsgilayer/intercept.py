@@ -1,7 +1,9 @@
 """Route plain-HTTP `http.client`, `urllib.request` and `requests` calls
 for a registered host to a WSGI app, in-process.
 
-wsgi_intercept provides the fake socket that runs the app. Its own install
+wsgi_intercept provides the fake socket that collects the request; the
+request handler of `WSGIServerLayer` answers it (see `_FakeSocket`), so the
+app sees the same environ on both routes. wsgi_intercept's own install
 functions are not used: they also replace the HTTPS connection classes,
 which breaks every https request while they are installed (urllib3 and
 urllib pass arguments its classes do not take). Here only the plain-HTTP
@@ -18,10 +20,13 @@ not to the host. So intercepted hosts are added to ``no_proxy`` (and
 ``NO_PROXY``), which requests and urllib read on every request.
 """
 import http.client
+import io
 import os
 import threading
 
 import wsgi_intercept
+
+import gocept.wsgilayer.handler
 
 
 PORT = 80
@@ -32,6 +37,20 @@ NO_PROXY_VARIABLES = ('no_proxy', 'NO_PROXY')
 
 
 class _FakeSocket(wsgi_intercept.wsgi_fake_socket):
+    """wsgi_intercept's socket, answered by our request handler.
+
+    wsgi_intercept collects what the client sends; `makefile` (called when
+    the client reads the response) hands those bytes to the handler the
+    loopback server uses, instead of wsgi_intercept's `make_environ` and
+    response writer, so the app sees the same PEP 3333 environ on every
+    route (a de-chunked body, `SERVER_PORT` a str, `QUERY_STRING` always,
+    a clean `SERVER_PROTOCOL`, repeated fields joined) and its body
+    iterable is guarded and closed the same way.
+    """
+
+    def makefile(self, *args, **kw):
+        return io.BytesIO(gocept.wsgilayer.handler.respond_in_process(
+            self.app, self.inp.getvalue(), self.host, self.port or PORT))
 
     def settimeout(self, timeout):
         """The app answers in-process; there is nothing to time out."""

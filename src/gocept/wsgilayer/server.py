@@ -7,6 +7,10 @@ import gocept.wsgilayer.errors
 import gocept.wsgilayer.handler
 
 
+class AppStillRunning(AssertionError):
+    """The app had not returned a response when its test ended."""
+
+
 class WSGIServerLayer(plone.testing.Layer):
     """Serve the `wsgi_app` of a base layer on a loopback port.
 
@@ -16,9 +20,14 @@ class WSGIServerLayer(plone.testing.Layer):
     HTTP/1.1 keep-alive, tracked worker threads, a tearDown that closes
     every connection and joins every thread in milliseconds.
 
-    Connections still open when a test ends are closed in testTearDown,
-    so no server thread outlives the test.  An app exception is answered
-    with `500` and its traceback, which also goes to stderr.
+    The response is streamed as the app yields it (chunked when the app
+    set no Content-Length, RFC 9112 7.1). Connections still open when a
+    test ends are closed then, so no server thread outlives the test. An
+    app still running a second after its test ended (hung, or streaming
+    forever) is cut off and not waited for: the test that started it
+    fails with an `AppStillRunning` error naming the request. An app
+    exception is answered with `500` and its traceback, which also goes
+    to stderr.
 
     Resources (the same as gocept.httplayer.HTTPServerLayer's):
 
@@ -53,6 +62,7 @@ class WSGIServerLayer(plone.testing.Layer):
             self.port = port
         self._server = None
         self._resource_names = ()
+        self._pending_check = False
 
     def setUp(self):
         import gocept.httplayer.server
@@ -72,10 +82,37 @@ class WSGIServerLayer(plone.testing.Layer):
             self[key] = value
         self._resource_names = tuple(resources)
 
+    def testSetUp(self):
+        import gocept.httplayer.layer
+        report = gocept.httplayer.layer.report_on_running_test
+        # Without a running test to report to (a layer driven by hand),
+        # testTearDown checks: the latest point there is.
+        self._pending_check = not report(self, self.check)
+
+    def check(self):
+        """End the test's connections; raise if the app still ran.
+
+        Raises `AppStillRunning` naming each request whose app call had
+        not returned a second after the test ended.
+        """
+        server = self._server
+        if server is None:
+            return
+        server.close_connections()
+        hung = list(server.hung)
+        if hung:
+            server.hung.clear()
+            raise AppStillRunning(
+                'The WSGI app was still running when the test ended: '
+                + '; '.join(hung))
+
     def testTearDown(self):
         # A connection kept alive by the test's client would otherwise
         # outlive the test in its server thread.
         self._server.close_connections()
+        if self._pending_check:
+            self._pending_check = False
+            self.check()
 
     def tearDown(self):
         server, self._server = self._server, None

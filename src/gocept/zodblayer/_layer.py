@@ -55,7 +55,9 @@ class ZODBLayer(plone.testing.Layer):
     Resources: ``zodbDB``, ``zodb_uri`` and ``zodb_config`` (a ZConfig
     file with a ``<zodb>`` section) set in setUp; during a test they name
     the test's own database; ``zodbConnection`` and
-    ``zodbRoot`` (per test).
+    ``zodbRoot`` (per test). ``zodb_uri`` and ``zodb_config`` are for
+    other processes and open read-only where a second writer would fail
+    (FileStorage's lock) or leak into later tests (demo isolation).
 
     ``isolation='demo'`` (default) gives every test a DemoStorage over the
     layer's storage: cheap, but undo sees only the test's transactions and

@@ -1,8 +1,11 @@
 """Start a server process, wait until it is ready, stop it for sure."""
+import concurrent.futures
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -37,6 +40,70 @@ def log_tail(path, lines=LOG_TAIL_LINES):
     return '\n'.join(text.splitlines()[-lines:])
 
 
+class _Spawner(threading.Thread):
+    """Forks server processes; ends when none of them runs any more."""
+
+    def __init__(self):
+        super().__init__(name='gocept.zodblayer server spawner', daemon=True)
+        self.requests = queue.SimpleQueue()
+        self.servers = 0
+
+    def run(self):
+        while True:
+            request = self.requests.get()
+            if request is None:
+                return
+            argv, kw, result = request
+            try:
+                result.set_result(subprocess.Popen(argv, **kw))
+            except BaseException as e:
+                result.set_exception(e)
+
+
+_spawner = None
+_spawner_lock = threading.Lock()
+
+
+def spawn(argv, **kw):
+    """Return (``subprocess.Popen(argv, **kw)``, a token for `release`).
+
+    Servers die with the test process through Linux's parent-death signal
+    (``PR_SET_PDEATHSIG``: `_zeoserver`, ``setpriv --pdeathsig``), which
+    fires when the *thread* that forked the server ends, not the process.
+    Layers set up from a worker thread (pytest plugins, some runners)
+    would lose their servers when that thread ends. So one thread forks
+    them all and lives until the last of them is released: the signal
+    then means "the test process died".
+    """
+    global _spawner
+    with _spawner_lock:
+        # After os.fork() the parent's spawner thread is not alive here.
+        if _spawner is None or not _spawner.is_alive():
+            _spawner = _Spawner()
+            _spawner.start()
+        spawner = _spawner
+        spawner.servers += 1
+    result = concurrent.futures.Future()
+    spawner.requests.put((argv, kw, result))
+    try:
+        return result.result(), spawner
+    except BaseException:
+        release(spawner)
+        raise
+
+
+def release(spawner):
+    """Call when the process `spawn` returned with `spawner` has ended."""
+    global _spawner
+    with _spawner_lock:
+        spawner.servers -= 1
+        if spawner.servers or spawner is not _spawner:
+            return
+        _spawner = None
+    spawner.requests.put(None)
+    spawner.join(STOP_TIMEOUT)
+
+
 class ServerProcess:
     """A child process whose output goes to a log file.
 
@@ -53,6 +120,7 @@ class ServerProcess:
         self.stop_signal = stop_signal or signal.SIGTERM
         self.user = user
         self.process = None
+        self._spawner = None
 
     def start(self):
         with open(self.log_path, 'ab') as log:
@@ -60,7 +128,7 @@ class ServerProcess:
             if self.user is not None:
                 kw.update(user=self.user.pw_uid, group=self.user.pw_gid,
                           extra_groups=[])
-            self.process = subprocess.Popen(
+            self.process, self._spawner = spawn(
                 self.argv, stdin=subprocess.PIPE, stdout=log,
                 stderr=subprocess.STDOUT, env=self.env,
                 # Keep Ctrl-C of the test run away from the server: the
@@ -115,3 +183,4 @@ class ServerProcess:
         if process.stdin is not None:
             process.stdin.close()
         self.process = None
+        release(self._spawner)

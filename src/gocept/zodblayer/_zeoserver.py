@@ -6,7 +6,9 @@ Usage: python -m gocept.zodblayer._zeoserver ADDRESS_FILE PARENT_PID
 runzeo binds port 0 to a free port but logs only the requested address;
 ZEO announces the real one in its `Serving` event, which we write to
 ADDRESS_FILE (atomically), so the layer never guesses a port. The server
-also stops when the test process dies (Linux: PR_SET_PDEATHSIG).
+also stops when the test process dies (Linux: PR_SET_PDEATHSIG, which
+fires when the forking thread ends: `_process.spawn` forks from a thread
+that lives as long as the servers, whichever thread set the layer up).
 """
 import ctypes
 import os

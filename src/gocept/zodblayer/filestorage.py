@@ -6,12 +6,16 @@ from gocept.zodblayer import _layer
 
 
 def file_uri(path, blob_dir):
-    """zodburi URI of a FileStorage with blobs."""
-    return f'file://{path}?blobstorage_dir={blob_dir}'
+    """zodburi URI of a FileStorage with blobs, opening it read-only."""
+    return f'file://{path}?blobstorage_dir={blob_dir}&read_only=1'
 
 
 def open_filestorage(directory):
-    """Open (or create) ``Data.fs`` and ``blobs`` in `directory`."""
+    """Open (or create) ``Data.fs`` and ``blobs`` in `directory`.
+
+    The `Database`'s URI and config open the storage read-only: this
+    process holds FileStorage's lock, which admits one writing process.
+    """
     import ZODB.DB
     import ZODB.FileStorage
     path = os.path.join(directory, 'Data.fs')
@@ -20,7 +24,7 @@ def open_filestorage(directory):
     config = _layer.write_config(
         os.path.join(directory, 'zodb.conf'),
         f'  <filestorage>\n    path {path}\n    blob-dir {blob_dir}\n'
-        '  </filestorage>\n')
+        '    read-only true\n  </filestorage>\n')
     return _layer.Database(
         ZODB.DB(storage), file_uri(path, blob_dir), config)
 
@@ -29,12 +33,15 @@ class FileStorageLayer(_layer.ZODBLayer):
     """A FileStorage with a blob directory in a fresh temp dir.
 
     Resources: ``zodbDB``, ``zodb_uri`` (``file://.../Data.fs?
-    blobstorage_dir=...``), ``zodb_config``, per test ``zodbConnection``
-    and ``zodbRoot``.
+    blobstorage_dir=...&read_only=1``), ``zodb_config`` (the same, as a
+    ZConfig file), per test ``zodbConnection`` and ``zodbRoot``.
 
-    FileStorage allows one writing process: while the layer's database is
-    open, other processes open ``zodb_uri`` read-only (append
-    ``&read_only=1``), or the test closes ``zodbDB`` first.
+    FileStorage admits one writing process, and the test process is it:
+    ``zodb_uri`` and ``zodb_config`` open the storage *read-only* in other
+    processes (a subprocess, a second app, a tool), at any time; a write
+    through them raises ZODB's ``ReadOnlyError``, and a writable open of
+    the file fails with zc.lockfile's ``LockError``. For a second writing
+    process use `ZEOLayer` with ``isolation='copy'``.
     """
 
     def open_database(self):

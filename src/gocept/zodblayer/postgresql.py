@@ -130,7 +130,9 @@ def die_with_parent():
     """Command prefix: the server gets SIGINT when the test process dies.
 
     Without it a killed test run would leave a server behind. setpriv
-    (util-linux) sets the parent-death signal and then execs the server.
+    (util-linux) sets the parent-death signal and then execs the server;
+    `_process.spawn` makes the signal mean "the test process died", not
+    "the thread that set the layer up ended".
     """
     setpriv = shutil.which('setpriv')
     if setpriv is None:

@@ -13,6 +13,7 @@ ZCONFIG = """\
   <relstorage>
     keep-history {keep_history}
     blob-dir {blob_dir}
+    read-only {read_only}
 {options}
     <postgresql>
       dsn {dsn}
@@ -67,10 +68,17 @@ class Server:
 class RelStorageLayer(_layer.ZODBLayer):
     """A RelStorage in a fresh database of `PostgreSQLLayer`'s server.
 
-    Resources: ``zodbDB``, ``zodb_uri`` (``zconfig://PATH``: the ZConfig
-    file the layer opened itself), ``zodb_config`` (that file's path),
-    ``relstorage_dsn`` (the database's DSN), per test ``zodbConnection``
-    and ``zodbRoot``.
+    Resources: ``zodbDB``, ``zodb_uri`` (``zconfig://PATH``),
+    ``zodb_config`` (that ZConfig file's path), ``relstorage_dsn`` (the
+    database's DSN), per test ``zodbConnection`` and ``zodbRoot``.
+
+    With the default ``isolation='demo'`` the database holds the layer's
+    state that every test starts from: ``zodb_uri`` and ``zodb_config``
+    open it *read-only* (``read-only true``) in other processes, whose
+    writes raise ZODB's ``ReadOnlyError`` instead of leaking into later
+    tests. With ``isolation='copy'`` they name the test's own database
+    (the layer's between tests) and open it for writing: use that for a
+    second writer.
 
     History-preserving unless ``keep_history=False``; `relstorage_options`
     adds keys to the ``<relstorage>`` section. The database is created in
@@ -98,23 +106,40 @@ class RelStorageLayer(_layer.ZODBLayer):
         self._snapshot = None
         self._snapshot_key = None
 
-    def _open(self, dbname, directory):
+    def _write_config(self, path, dbname, blob_dir, read_only):
+        with open(path, 'w') as f:
+            f.write(ZCONFIG.format(
+                keep_history='true' if self.keep_history else 'false',
+                blob_dir=blob_dir,
+                read_only='true' if read_only else 'false',
+                dsn=self._server.dsn_for(dbname),
+                options='\n'.join(
+                    f'    {k} {v}'
+                    for k, v in self.relstorage_options.items())))
+        return path
+
+    def _open(self, dbname, directory, read_only_for_others=False):
         """Open the database `dbname`, its config and blob cache in
-        `directory`."""
+        `directory`.
+
+        With `read_only_for_others`, the `Database`'s URI and config name
+        a second config that opens the database read-only.
+        """
         import ZODB.config
-        config_path = os.path.join(directory, 'relstorage.conf')
-        config = ZCONFIG.format(
-            keep_history='true' if self.keep_history else 'false',
-            blob_dir=os.path.join(directory, 'blobs'),
-            dsn=self._server.dsn_for(dbname),
-            options='\n'.join(
-                f'    {k} {v}' for k, v in self.relstorage_options.items()))
-        with open(config_path, 'w') as f:
-            f.write(config)
-        with open(config_path) as f:
+        blob_dir = os.path.join(directory, 'blobs')
+        own = self._write_config(
+            os.path.join(directory, 'relstorage.conf'), dbname, blob_dir,
+            read_only=False)
+        with open(own) as f:
             db = ZODB.config.databaseFromFile(f)
-        database = _layer.Database(
-            db, f'zconfig://{config_path}', config_path)
+        shown = own
+        if read_only_for_others:
+            # Its own blob cache: RelStorage's cache directory is not
+            # shared between a writer and readers.
+            shown = self._write_config(
+                os.path.join(directory, 'relstorage-readonly.conf'), dbname,
+                os.path.join(directory, 'blobs-readonly'), read_only=True)
+        database = _layer.Database(db, f'zconfig://{shown}', shown)
         database.dsn = self._server.dsn_for(dbname)
         return database
 
@@ -123,7 +148,9 @@ class RelStorageLayer(_layer.ZODBLayer):
         self._server = Server(self['postgresql_dsn'])
         self._dbname = f'gocept_zodblayer_{os.getpid()}_{next(_counter)}'
         self._server.create(self._dbname)
-        database = self._open(self._dbname, self.tempdir)
+        database = self._open(
+            self._dbname, self.tempdir,
+            read_only_for_others=self.isolation == _layer.DEMO)
         self._set_resources(database)
         return database
 
@@ -164,7 +191,9 @@ class RelStorageLayer(_layer.ZODBLayer):
         finally:
             # Also when copying failed (e.g. another session on the
             # layer's database): the layer's database stays usable.
-            self._layer_database = self._open(self._dbname, self.tempdir)
+            self._layer_database = self._open(
+                self._dbname, self.tempdir,
+                read_only_for_others=self.isolation == _layer.DEMO)
             self['zodbDB'] = self._layer_database.db
 
     def open_copy(self, directory):

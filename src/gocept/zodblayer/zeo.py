@@ -66,8 +66,12 @@ class ZEOServer:
         self.address = (host, int(port))
         return deadline
 
-    def client_database(self, blob_cache, deadline):
-        """Connect a client; it proves the server answers."""
+    def client_database(self, blob_cache, deadline, read_only_for_others):
+        """Connect a client; it proves the server answers.
+
+        With `read_only_for_others`, the `Database`'s URI and config open
+        read-only clients.
+        """
         import ZEO.ClientStorage
         import ZEO.Exceptions
         import ZODB.DB
@@ -83,10 +87,15 @@ class ZEOServer:
             storage.close()
             raise
         host, port = self.address
+        uri = f'zeo://{host}:{port}'
+        section = f'  <zeoclient>\n    server {host}:{port}\n'
+        if read_only_for_others:
+            uri += '?read_only=1'
+            section += '    read-only true\n'
         config = _layer.write_config(
             os.path.join(self.directory, 'zodb.conf'),
-            f'  <zeoclient>\n    server {host}:{port}\n  </zeoclient>\n')
-        return _layer.Database(db, f'zeo://{host}:{port}', config)
+            section + '  </zeoclient>\n')
+        return _layer.Database(db, uri, config)
 
     def stop(self):
         if self.process is not None:
@@ -97,10 +106,19 @@ class ZEOLayer(_layer.ZODBLayer):
     """A ZEO server (runzeo in a subprocess) serving a FileStorage.
 
     Resources: ``zodbDB`` (a ClientStorage database), ``zodb_uri``
-    (``zeo://127.0.0.1:PORT``; add ``?blob_dir=DIR`` with a directory of
-    your own for blobs), ``zodb_config``, ``zeo_address``
-    (``(host, port)``), per test
-    ``zodbConnection`` and ``zodbRoot``.
+    (``zeo://127.0.0.1:PORT?read_only=1``, without ``read_only`` under
+    ``isolation='copy'``; add ``&blob_dir=DIR`` with a directory of your
+    own for blobs), ``zodb_config`` (the same client as a ZConfig file),
+    ``zeo_address`` (``(host, port)``), per test ``zodbConnection`` and
+    ``zodbRoot``.
+
+    With the default ``isolation='demo'`` a test's writes stay in memory,
+    and the server holds the layer's state that every test starts from:
+    ``zodb_uri`` and ``zodb_config`` give other processes (a subprocess,
+    a second app) *read-only* clients, whose writes raise ZODB's
+    ``ReadOnlyError`` instead of leaking into later tests. For tests that
+    need a second writer use ``isolation='copy'``: each test gets its own
+    server, and ``zodb_uri`` opens it for writing.
 
     The server binds `port` (0: a free one, read back from ZEO itself) on
     `host`; `zeo_options` adds keys to its ``<zeo>`` config section.
@@ -143,7 +161,8 @@ class ZEOLayer(_layer.ZODBLayer):
         try:
             deadline = server.start()
             database = server.client_database(
-                os.path.join(directory, 'client-blobs'), deadline)
+                os.path.join(directory, 'client-blobs'), deadline,
+                read_only_for_others=self.isolation == _layer.DEMO)
         except BaseException:
             self._servers.remove(server)
             server.stop()
@@ -203,7 +222,8 @@ class ZEOLayer(_layer.ZODBLayer):
         try:
             deadline = server.wait_listening()
             database = server.client_database(
-                os.path.join(server.directory, 'client-blobs'), deadline)
+                os.path.join(server.directory, 'client-blobs'), deadline,
+                read_only_for_others=False)
         except BaseException:
             self._discard(server)
             raise

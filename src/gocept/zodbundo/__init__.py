@@ -7,6 +7,7 @@ from gocept.zodbundo.errors import Refused  # noqa: F401
 from gocept.zodbundo.errors import UndoConflict  # noqa: F401
 from gocept.zodbundo.info import ObjectChange  # noqa: F401
 from gocept.zodbundo.info import PlanEntry  # noqa: F401
+from gocept.zodbundo.info import RevertPlan  # noqa: F401
 from gocept.zodbundo.info import TransactionInfo  # noqa: F401
 from gocept.zodbundo.info import UndoPlan  # noqa: F401
 from gocept.zodbundo.interfaces import IUndoTool  # noqa: F401

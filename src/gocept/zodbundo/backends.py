@@ -148,6 +148,9 @@ class Backend:
     # Does the storage's undo() itself refuse unknown and packed tids
     # (so `undo` need not check them first, saving a round trip)?
     verifies_tids = False
+    # Does undo copy blob files in this process (so it needs the blob
+    # directory), rather than on a server?
+    undoes_blobs_here = True
 
     def __init__(self, storage):
         self.storage = storage
@@ -192,8 +195,9 @@ class Backend:
                     yield record
                 return
 
-    def records(self, tid):
-        """[(oid, data)] written by `tid`; BadId when there is no `tid`."""
+    def records(self, tid, token=None):
+        """(transaction, [(oid, data)]) written by `tid`; BadId when there
+        is no `tid`. `token` is what `locate` returned, if known."""
         for txn in self._transaction(tid):
             return txn, [(r.oid, r.data) for r in txn]
         raise self.unknown(tid)
@@ -261,6 +265,8 @@ class UndoLogBackend(Backend):
 class ZEOBackend(UndoLogBackend):
     """ZEO: undo ids go to the server's storage untouched (`undoa`)."""
 
+    undoes_blobs_here = False  # the server copies them
+
 
 def object_history(storage, oid, until_tid=None, progress=None,
                    name=None):
@@ -308,7 +314,8 @@ def compile_description(description):
     if description is None or hasattr(description, 'search'):
         return description
     try:
-        return re.compile(description)
+        # Zope's own undo notes span lines ('<path>\nUndo <path>').
+        return re.compile(description, re.MULTILINE)
     except re.error as e:
         raise gocept.zodbundo.errors.BadArgument(
             'Bad description pattern {!r}: {}.'.format(description, e))

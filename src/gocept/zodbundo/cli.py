@@ -1,21 +1,16 @@
 """The zodb-undo command: log, history, show, undo and revert."""
 import argparse
+import contextlib
 import datetime
 import json
 import logging
-import os
 import sys
+import textwrap
 import time
-import urllib.parse
-
-import ZODB
-import ZODB.FileStorage
-import zodburi
-# The package shadows its module FileStorage with the class of that name.
-from ZODB.FileStorage.FileStorage import FILESTORAGE_MAGIC
 
 import gocept.zodbundo.errors
 import gocept.zodbundo.ids
+import gocept.zodbundo.opening
 import gocept.zodbundo.tool
 
 
@@ -23,19 +18,9 @@ OK = 0
 REFUSED = 1
 USAGE = 2
 
-# zodburi schemes whose query string takes `read_only`.
-READ_ONLY_SCHEMES = ('file', 'zeo', 'postgres', 'mysql', 'sqlite', 'oracle')
-
-
-ZEO_TIMEOUT = 10
-
-
-class UsageError(Exception):
-    """Bad command line: exit code 2."""
-
-
-class CommandError(Exception):
-    """The command cannot run (e.g. no server): exit code 1."""
+UsageError = gocept.zodbundo.opening.UsageError
+CommandError = gocept.zodbundo.opening.CommandError
+open_db = gocept.zodbundo.opening.open_db
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -44,9 +29,19 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+TID_HELP = gocept.zodbundo.ids.TID_FORMS
+OID_HELP = '16 hex digits or 0x-prefixed hex (e.g. 0x2a)'
+
+EXAMPLE = """\
+example (a dry run first, then the same with --commit):
+  zodb-undo --file var/filestorage/Data.fs undo 03f1c2a4b5d6e7f8
+"""
+
+
 def _storage_options(parser, default):
     group = parser.add_argument_group(
-        'storage (exactly one; opened read-only unless committing)')
+        'storage (exactly one; opened read-only unless committing; never'
+        ' created)')
     group.add_argument('--file', metavar='PATH', default=default,
                        help='a FileStorage file (Data.fs)')
     group.add_argument('--zeo', metavar='HOST:PORT', default=default,
@@ -56,18 +51,29 @@ def _storage_options(parser, default):
                        ' zconfig://...)')
     group.add_argument('--config', metavar='ZCONFIG', default=default,
                        help='a ZConfig file with a storage section')
+    group.add_argument('--blobs', metavar='DIR', default=default,
+                       help='the blob directory of a FileStorage (default:'
+                       ' blobs/ or blobstorage/ beside Data.fs, or'
+                       ' var/blobstorage in a buildout); for ZEO the'
+                       ' client blob cache')
     group.add_argument('--json', action='store_true', default=default,
                        help='print JSON for scripts')
     group.add_argument('--debug', action='store_true', default=default,
-                       help='print tracebacks')
+                       help='print tracebacks and every log message')
 
 
 def make_parser():
     parser = ArgumentParser(
         prog='zodb-undo',
-        description='Find, preview, undo and revert ZODB transactions.'
-        ' tids and oids: 16 hex digits or 0x-prefixed hex.',
-        epilog='Exit codes: 0 done, 1 conflict or refused, 2 usage error.')
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.fill(
+            'Find, preview, undo and revert ZODB transactions. tids: {};'
+            ' oids: {}.'.format(TID_HELP, OID_HELP)),
+        epilog='exit codes: 0 done, 1 conflict or refused, 2 usage'
+        ' error.\n\n' + EXAMPLE)
+    parser.add_argument('--version', action='version',
+                        version='%(prog)s {}'.format(_version()),
+                        help="print gocept.layerkit's version and exit")
     _storage_options(parser, None)
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
     # Options after the command must not reset those given before it.
@@ -76,27 +82,40 @@ def make_parser():
     cmd = commands.add_parser('log', help='list transactions, newest first')
     cmd.add_argument('--since', metavar='TIME', type=_time,
                      help='ISO date/time (UTC unless an offset is given)')
-    cmd.add_argument('--until', metavar='TIME', type=_time)
-    cmd.add_argument('--user', help='user name (or its last word)')
+    cmd.add_argument('--until', metavar='TIME', type=_time,
+                     help='ISO date/time, inclusive (UTC unless an offset'
+                     ' is given)')
+    cmd.add_argument('--user', help='user name; for Zope\'s "path id"'
+                     ' names the id, the user folder path or both')
     cmd.add_argument('--description', metavar='REGEX',
-                     help='regular expression searched in descriptions')
-    cmd.add_argument('--oid', help='only transactions changing this object')
+                     help='regular expression searched in descriptions'
+                     ' (^ and $ match at every line)')
+    cmd.add_argument('--oid', help='only transactions changing this object'
+                     ' ({})'.format(OID_HELP))
     cmd.add_argument('--limit', type=_count, default=20,
                      help='at most this many (0: all; default 20)')
     _storage_options(cmd, suppress)
 
     cmd = commands.add_parser('history', help='transactions of an object')
-    cmd.add_argument('oid')
-    cmd.add_argument('--size', type=_count, default=20)
+    cmd.add_argument('oid', nargs='?',
+                     help='the object ({}; or give --path instead)'.format(
+                         OID_HELP))
+    cmd.add_argument('--path', metavar='/A/B/C',
+                     help='find the object from the root: item access,'
+                     ' then attribute access at each step')
+    cmd.add_argument('--size', type=_count, default=20,
+                     help='at most this many (0: all; default 20)')
     _storage_options(cmd, suppress)
 
     cmd = commands.add_parser('show', help='a transaction and its objects')
-    cmd.add_argument('tid')
+    cmd.add_argument('tid', help='the transaction ({})'.format(TID_HELP))
     _storage_options(cmd, suppress)
 
     cmd = commands.add_parser(
         'undo', help='undo transactions (a dry run unless --commit)')
-    cmd.add_argument('tids', metavar='TID', nargs='+')
+    cmd.add_argument('tids', metavar='TID', nargs='+',
+                     help='transactions to undo in one new transaction'
+                     ' ({})'.format(TID_HELP))
     cmd.add_argument('--cascade', action='store_true',
                      help='also undo later transactions touching the same'
                      ' objects')
@@ -106,11 +125,52 @@ def make_parser():
     cmd = commands.add_parser(
         'revert', help="restore one object's state as before a transaction"
         ' (a dry run unless --commit)')
-    cmd.add_argument('oid')
-    cmd.add_argument('--before', metavar='TID', required=True)
+    cmd.add_argument('oid', help='the object ({})'.format(OID_HELP))
+    cmd.add_argument('--before', metavar='TID', required=True,
+                     help='restore the state just before this transaction'
+                     ' ({})'.format(TID_HELP))
     _commit_options(cmd)
     _storage_options(cmd, suppress)
+
+    cmd = commands.add_parser(
+        'serve', help='serve pages to find, preview and undo transactions'
+        ' (extra "web")')
+    _serve_arguments(cmd)
+    _storage_options(cmd, suppress)
     return parser
+
+
+def _serve_arguments(cmd):
+    # Without the extra the other commands still work.
+    cmd.add_argument(
+        '--listen', metavar='HOST:PORT', default='127.0.0.1:0',
+        help='address to listen on (default 127.0.0.1 and a free port;'
+        ' [::1]:PORT for IPv6); anything but loopback needs'
+        ' --password-file')
+    cmd.add_argument(
+        '--allow-commit', action='store_true',
+        help='offer undo and revert (read-only without it)')
+    cmd.add_argument(
+        '--password-file', metavar='FILE',
+        help='require HTTP basic auth with a user:password line of FILE'
+        ' (mode 600)')
+
+
+def _verdict(plan):
+    if plan.clean:
+        return 'Dry run: nothing written; add --commit to undo.'
+    if plan.already_undone:
+        return ('Already undone (see above); to redo the change, undo the'
+                ' undo transaction named there.')
+    return 'Conflicts: undo would fail; try --cascade or revert.'
+
+
+def _version():
+    import importlib.metadata
+    try:
+        return importlib.metadata.version('gocept.layerkit')
+    except importlib.metadata.PackageNotFoundError:
+        return 'unknown (not installed)'
 
 
 def _commit_options(cmd):
@@ -141,85 +201,6 @@ def _time(text):
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
     return when
-
-
-def _with_read_only(uri):
-    scheme = uri.split(':', 1)[0]
-    if scheme not in READ_ONLY_SCHEMES:
-        return uri
-    parts = urllib.parse.urlsplit(uri)
-    query = urllib.parse.parse_qsl(parts.query)
-    if any(key == 'read_only' for key, value in query):
-        return uri
-    query.append(('read_only', '1'))
-    return urllib.parse.urlunsplit(
-        parts._replace(query=urllib.parse.urlencode(query)))
-
-
-def open_db(args, writing):
-    """Open the database the storage options name."""
-    given = [name for name in ('file', 'zeo', 'uri', 'config')
-             if getattr(args, name, None)]
-    if len(given) != 1:
-        raise UsageError(
-            'give exactly one of --file, --zeo, --uri, --config'
-            ' (got {})'.format(', '.join('--' + g for g in given) or
-                               'none'))
-    read_only = not writing
-    if args.file:
-        if not os.path.exists(args.file):
-            raise UsageError('--file {}: no such file'.format(args.file))
-        if os.path.isdir(args.file):
-            raise UsageError('--file {}: a directory, not a FileStorage'
-                             ' file (Data.fs)'.format(args.file))
-        # Checked before opening: FileStorage leaves the file open when
-        # it refuses it.
-        with open(args.file, 'rb') as f:
-            magic = f.read(len(FILESTORAGE_MAGIC))
-        if magic != FILESTORAGE_MAGIC:
-            raise UsageError('--file {}: not a FileStorage file'
-                             ' (Data.fs)'.format(args.file))
-        storage = ZODB.FileStorage.FileStorage(args.file, read_only=read_only)
-        return ZODB.DB(storage)
-    if args.zeo:
-        try:
-            import ZEO.ClientStorage
-        except ModuleNotFoundError:
-            raise CommandError(
-                '--zeo needs the extra "zeo": pip install'
-                ' "gocept.layerkit[zeo]"') from None
-        host, sep, port = args.zeo.rpartition(':')
-        if not sep or not port.isdigit():
-            raise UsageError('--zeo {!r}: expected HOST:PORT'.format(
-                args.zeo))
-        import ZEO.Exceptions
-        try:
-            storage = ZEO.ClientStorage.ClientStorage(
-                (host or '127.0.0.1', int(port)), read_only=read_only,
-                wait_timeout=ZEO_TIMEOUT)
-        except ZEO.Exceptions.ClientDisconnected:
-            raise CommandError(
-                'no ZEO server answered at {} within {} s'.format(
-                    args.zeo, ZEO_TIMEOUT)) from None
-        return ZODB.DB(storage)
-    uri = args.uri or 'zconfig://' + os.path.abspath(args.config)
-    if args.config and not os.path.exists(args.config):
-        raise UsageError('--config {}: no such file'.format(args.config))
-    if read_only:
-        uri = _with_read_only(uri)
-    try:
-        factory, dbkw = zodburi.resolve_uri(uri)
-    except zodburi.NoResolverForScheme:
-        raise UsageError(
-            'no zodburi resolver for {!r} URIs (is the package providing'
-            ' it, e.g. RelStorage, installed?)'.format(
-                uri.split(':', 1)[0])) from None
-    except KeyError as e:  # zodburi's other errors are KeyErrors too
-        raise UsageError('cannot open {}: {}'.format(uri, e)) from None
-    section = getattr(getattr(factory, '__self__', None), 'config', None)
-    if read_only and hasattr(section, 'read_only'):
-        section.read_only = True  # a ZConfig storage section
-    return ZODB.DB(factory(), **dbkw)
 
 
 class Output:
@@ -275,7 +256,7 @@ def run(args, db, output):
             output.emit(None, [i.as_json() for i in found])
         return OK
     if command == 'history':
-        infos = tool.history(args.oid, size=args.size or None)
+        infos = tool.history(_history_oid(args, db), size=args.size or None)
         output.emit('\n'.join(str(i) for i in infos),
                     [i.as_json() for i in infos])
         return OK
@@ -289,17 +270,16 @@ def run(args, db, output):
     if command == 'undo':
         if not args.commit:
             plan = tool.preview(args.tids, cascade=args.cascade)
-            text = str(plan) + '\n' + (
-                'Dry run: nothing written; add --commit to undo.'
-                if plan.clean else
-                'Conflicts: undo would fail; try --cascade or revert.')
+            text = str(plan) + '\n' + _verdict(plan)
             output.emit(text, dict(plan=plan.as_json(), committed=False))
             return OK if plan.clean else REFUSED
         try:
             info = tool.undo(args.tids, note=args.note, user=args.user,
                              cascade=args.cascade)
         except gocept.zodbundo.errors.UndoConflict as conflict:
-            output.emit(str(conflict.plan) + '\nNothing written.',
+            output.emit(str(conflict.plan) + '\nNothing written.' + (
+                ' ' + _verdict(conflict.plan)
+                if conflict.plan.already_undone else ''),
                         dict(plan=conflict.plan.as_json(), committed=False,
                              error=str(conflict)))
             return REFUSED
@@ -307,51 +287,132 @@ def run(args, db, output):
                     dict(committed=True, transaction=info.as_json()))
         return OK
     if command == 'revert':
+        plan = tool.preview_revert(args.oid, before=args.before)
         if not args.commit:
-            plan = _revert_dry_run(tool, args)
-            output.emit(plan, dict(committed=False, description=plan))
+            output.emit(
+                str(plan) + '\nDry run: nothing written; add --commit to'
+                ' revert.', dict(committed=False, plan=plan.as_json()))
             return OK
         info = tool.revert(args.oid, before=args.before, note=args.note,
-                           user=args.user)
-        output.emit('Committed {}'.format(info),
-                    dict(committed=True, transaction=info.as_json()))
+                           user=args.user, plan=plan)
+        output.emit('{}\nCommitted {}'.format(plan, info),
+                    dict(committed=True, plan=plan.as_json(),
+                         transaction=info.as_json()))
         return OK
     raise UsageError('choose a command: log, history, show, undo, revert')
 
 
-def _revert_dry_run(tool, args):
-    # The same checks as the real revert, so the dry run refuses alike.
-    state = tool._check_revert(args.oid, args.before)
-    return ('Would restore {} to its state of {} (dry run: nothing'
-            ' written; add --commit).'.format(
-                gocept.zodbundo.ids.hexid(
-                    gocept.zodbundo.ids.parse_oid(args.oid)),
-                gocept.zodbundo.ids.hexid(state)))
+def _serve(args, stdout, stderr):
+    # Imported here: the other commands work without the extra "web".
+    import warnings
+    with warnings.catch_warnings():
+        # Pyramid 2.1 imports pkg_resources; not the operator's business.
+        warnings.filterwarnings(
+            'ignore', 'pkg_resources is deprecated', UserWarning)
+        import gocept.zodbundo.web.serve
+    return gocept.zodbundo.web.serve.serve(args, open_db, stdout, stderr)
+
+
+def _history_oid(args, db):
+    if (args.oid is None) == (args.path is None):
+        raise UsageError('history: give an OID or --path, not both')
+    if args.path is not None:
+        import gocept.zodbundo.paths
+        return gocept.zodbundo.paths.resolve_path(db, args.path)
+    return args.oid
+
+
+class LogLines(logging.Handler):
+    """Log records as one line each on stderr; tracebacks only with
+    --debug, and of one kind (e.g. a failed conflict resolution per
+    object) at most `repeat` lines, then a count."""
+
+    repeat = 3
+
+    def __init__(self, stream, debug):
+        super().__init__(logging.DEBUG if debug else logging.ERROR)
+        self.stream = stream
+        self.debug = debug
+        self.seen = {}
+
+    def emit(self, record):
+        key = (record.name, str(record.msg))
+        count = self.seen[key] = self.seen.get(key, 0) + 1
+        if count > self.repeat and not self.debug:
+            return
+        try:
+            message = ' '.join(record.getMessage().split())
+        except Exception:  # noqa: B902 a bad log call must not stop us
+            message = str(record.msg)
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            message += ' ({}: {})'.format(
+                type(error).__name__, ' '.join(str(error).split()))
+        self.stream.write('zodb-undo: {}: {}\n'.format(record.name, message))
+        if self.debug and record.exc_info:
+            import traceback
+            traceback.print_exception(*record.exc_info, file=self.stream)
+
+    def close(self):
+        for (name, msg), count in self.seen.items():
+            if count > self.repeat and not self.debug:
+                self.stream.write(
+                    'zodb-undo: {}: {} more like "{}"\n'.format(
+                        name, count - self.repeat,
+                        ' '.join(msg.split())[:60]))
+        self.seen = {}
+        super().close()
+
+
+class _Logging:
+    """Route log records to `LogLines` while the command runs."""
+
+    def __init__(self, stderr, debug):
+        self.handler = LogLines(stderr, debug)
+        self.debug = debug
+
+    def __enter__(self):
+        root = logging.getLogger()
+        self.root_level = root.level
+        self.zeo_level = logging.getLogger('ZEO').level
+        root.addHandler(self.handler)
+        root.setLevel(min(root.level or logging.WARNING,
+                          self.handler.level))
+        if not self.debug:
+            # The ZEO client logs an undo conflict the server reports as
+            # an error, and the command reports it too: once is enough.
+            logging.getLogger('ZEO').setLevel(logging.CRITICAL)
+
+    def __exit__(self, *exc):
+        root = logging.getLogger()
+        root.removeHandler(self.handler)
+        root.setLevel(self.root_level)
+        logging.getLogger('ZEO').setLevel(self.zeo_level)
+        self.handler.close()
 
 
 def main(argv=None, stdout=None, stderr=None):
     """Run zodb-undo; return the exit code."""
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
-    command_line = argv is None
-    argv = sys.argv[1:] if command_line else list(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     debug = '--debug' in argv
-    if command_line:
-        # Storages log reconnects and the like; the command reports its
-        # own errors in one line, so only show their errors (all with
-        # --debug).
-        logging.basicConfig(
-            level=logging.DEBUG if debug else logging.ERROR,
-            format='zodb-undo: %(name)s: %(message)s')
-        if not debug:
-            # The ZEO client logs an undo conflict the server reports as an
-            # error, and the command reports it too: once is enough.
-            logging.getLogger('ZEO').setLevel(logging.CRITICAL)
+    with _Logging(stderr, debug):
+        return _main(argv, stdout, stderr, debug)
+
+
+def _main(argv, stdout, stderr, debug):
     try:
-        args = make_parser().parse_args(argv)
+        try:
+            with contextlib.redirect_stdout(stdout):
+                args = make_parser().parse_args(argv)
+        except SystemExit as e:  # --help, --version
+            return e.code
         if not args.command:
             raise UsageError(
-                'choose a command: log, history, show, undo, revert')
+                'choose a command: log, history, show, undo, revert, serve')
+        if args.command == 'serve':
+            return _serve(args, stdout, stderr)
         writing = getattr(args, 'commit', False)
         output = Output(args.json, stdout, stderr)
         db = open_db(args, writing)

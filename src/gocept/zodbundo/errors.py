@@ -32,9 +32,12 @@ class UndoConflict(Error):
         self.plan = plan
         conflicts = plan.conflicts
         details = '; '.join(
-            '{} ({}) changed later by {}'.format(
+            '{} ({}) {}'.format(
                 entry.oid_hex, entry.class_name,
-                ', '.join(entry.later_tids_hex) or 'a later transaction')
+                entry.reason if entry.reason.startswith('already undone')
+                else 'changed later by {}'.format(
+                    ', '.join(entry.later_tids_hex)
+                    or 'a later transaction'))
             for entry in conflicts[:3])
         if len(conflicts) > 3:
             details += '; and {} more'.format(len(conflicts) - 3)

@@ -1,4 +1,5 @@
 """FileStorage: read the file directly, newest transaction first."""
+import bisect
 import contextlib
 import struct
 
@@ -57,8 +58,51 @@ class Blocks:
         return self.data[offset:offset + length]
 
 
+class Marks:
+    """Positions of every `every`-th transaction a walk passed, by tid.
+
+    A long-lived tool (the web pages) then finds a tid deep in the file by
+    walking from the nearest mark instead of from the ends. Positions stay
+    valid until a pack rewrites the file, which replaces the storage's
+    file object: the marks belong to that object.
+    """
+
+    every = 1000
+
+    def __init__(self):
+        self.file = None
+        self.tids = []
+        self.positions = {}
+
+    def _current(self, storage):
+        if self.file is not storage._file:
+            self.file = storage._file
+            self.tids = []
+            self.positions = {}
+
+    def add(self, storage, tid, pos):
+        self._current(storage)
+        if tid not in self.positions:
+            self.positions[tid] = pos
+            bisect.insort(self.tids, tid)
+
+    def around(self, storage, tid):
+        """(pos of a mark with a tid <= `tid` or None, pos of a mark with
+        a tid > `tid` or None)."""
+        self._current(storage)
+        index = bisect.bisect_right(self.tids, tid)
+        below = self.positions[self.tids[index - 1]] if index else None
+        above = (self.positions[self.tids[index]]
+                 if index < len(self.tids) else None)
+        return below, above
+
+
 class FileStorageBackend(gocept.zodbundo.backends.Backend):
     """Reads the FileStorage file directly, newest transaction first."""
+
+    def __init__(self, storage):
+        super().__init__(storage)
+        self.marks = Marks()
 
     @contextlib.contextmanager
     def _file(self):
@@ -85,6 +129,8 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
             if header[2] == b'p':
                 return
             count += 1
+            if not count % self.marks.every:
+                self.marks.add(self.storage, header[0], pos)
             if progress is not None and not count % 10000:
                 progress(count)
             yield pos, header
@@ -138,8 +184,11 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
         last = self._previous(f, end)
         if tid >= self._header(f, last)[0]:
             return last
-        pos, header = FILE_START, first
-        back = last
+        below, above = self.marks.around(self.storage, tid)
+        pos = FILE_START if below is None else below
+        header = first if below is None else self._header(
+            forward, pos, False)
+        back = last if above is None else above
         count = 0
         while True:
             following = pos + header[1] + 8
@@ -148,9 +197,13 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
                 return pos
             pos, header = following, next_header
             back = self._previous(f, back)
-            if self._header(f, back)[0] <= tid:
+            back_header = self._header(f, back)
+            if back_header[0] <= tid:
                 return back
             count += 2
+            if not count % (2 * self.marks.every):
+                self.marks.add(self.storage, header[0], pos)
+                self.marks.add(self.storage, back_header[0], back)
             if progress is not None and not count % 10000:
                 progress(count)
 
@@ -168,12 +221,15 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
             raise self.unknown(tid)
         return pos
 
-    def records(self, tid):
+    def records(self, tid, token=None):
         # Read from the located position: FileStorage's iterator would
         # interpolate by time and walk there with a seek per transaction.
-        pos = self.locate(tid)
         records = []
         with self._file() as f:
+            pos = token
+            if (pos is None or pos + TRANS_HDR_LEN > self._end()
+                    or self._header(f, pos)[0] != tid):
+                pos = self.locate(tid)  # (a pack may have moved it)
             header = self._header(f, pos)
             tid, tlen, status, ulen, dlen, elen = header
             txn = self._info(f, pos, header)
@@ -182,19 +238,25 @@ class FileStorageBackend(gocept.zodbundo.backends.Backend):
             while data_pos < end:
                 oid, data_tid, prev, tloc, vlen, plen = f.unpack(
                     DATA_HDR, data_pos, False)
-                if plen:
-                    data = f.read(data_pos + DATA_HDR.size + vlen, plen)
-                else:  # a back pointer: an undo or an undone creation
-                    data = self._load_serial(oid, tid)
-                records.append((oid, data))
+                records.append((oid, self._data(f, data_pos)))
                 data_pos += DATA_HDR.size + vlen + (plen or 8)
         return txn, records
 
-    def _load_serial(self, oid, tid):
-        try:
-            return self.storage.loadSerial(oid, tid)
-        except ZODB.POSException.POSKeyError:
-            return None
+    def _data(self, f, pos):
+        """The state of the data record at `pos` (None: a removal).
+
+        Follows back pointers (written by undo) by position, as
+        FileStorage's `_loadBack_impl` does: loading by tid would give
+        the last record of a transaction that wrote an object twice.
+        """
+        while pos:
+            oid, data_tid, prev, tloc, vlen, plen = f.unpack(
+                DATA_HDR, pos, False)
+            start = pos + DATA_HDR.size + vlen
+            if plen:
+                return f.read(start, plen)
+            pos = f.unpack(TRAILER, start, False)[0]
+        return None
 
     def undo(self, instance, tid, token, meta):
         fs = self.storage

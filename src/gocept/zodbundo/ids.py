@@ -9,6 +9,9 @@ import gocept.zodbundo.errors
 
 
 HELP = 'give 8 bytes, 0x-prefixed hex or 16 hex digits'
+TID_FORMS = ('16 hex digits, 0x-prefixed hex, an undoLog() id such as'
+             ' BA1XgquBGiI= or the value of a checkbox of the ZMI Undo'
+             ' tab')
 
 
 def _parse(value, kind):
@@ -50,8 +53,62 @@ def _parse(value, kind):
 
 
 def parse_tid(value):
-    """Return the 8-byte tid for `value`; raise BadId naming the problem."""
-    return _parse(value, 'tid')
+    """Return the 8-byte tid for `value`; raise BadId naming the problem.
+
+    Besides the forms `parse_oid` takes, the ids the ZODB world shows
+    are accepted: `undoLog()`/`undoInfo()` ids (base64 of the tid, e.g.
+    ``BA1XgquBGiI=``) and the value of a checkbox of Zope's Undo tab
+    (`App.Undo`: base64 of that id, maybe followed by the time and
+    description, e.g. ``QkExWGdxdUJHaUk9``). Hex wins where a string
+    could be both.
+    """
+    if isinstance(value, (bytes, bytearray)) and len(value) != 8:
+        tid = tid_from_undo_id(bytes(value))  # undoLog() ids are bytes
+        if tid is not None:
+            return tid
+    if isinstance(value, str):
+        words = value.split()
+        tid = _from_undo_ids(words[0]) if words else None
+        if tid is not None and not _is_hex_form(words[0]):
+            return tid
+        if len(words) > 1 and tid is None:
+            raise gocept.zodbundo.errors.BadId(
+                'Bad tid: {!r} is none of: {}.'.format(value, TID_FORMS))
+    try:
+        return _parse(value, 'tid')
+    except gocept.zodbundo.errors.BadId as error:
+        if isinstance(value, str):
+            raise gocept.zodbundo.errors.BadId(
+                '{} A tid is given as {}.'.format(
+                    str(error).replace(' ({})'.format(HELP), ''),
+                    TID_FORMS)) from None
+        raise
+
+
+def _is_hex_form(text):
+    digits = text[2:] if text[:2].lower() == '0x' else text
+    if text[:2].lower() != '0x' and len(digits) != 16:
+        return False
+    try:
+        int(digits, 16)
+    except ValueError:
+        return False
+    return True
+
+
+def _from_undo_ids(text):
+    """The tid of an undoLog id or of a ZMI Undo tab value, else None."""
+    tid = tid_from_undo_id(text)
+    if tid is not None:
+        return tid
+    try:
+        inner = base64.b64decode(text.encode('ascii'), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        return tid_from_undo_id(inner.decode('ascii').strip())
+    except UnicodeDecodeError:
+        return None
 
 
 def parse_oid(value):
@@ -72,9 +129,12 @@ def undo_id(tid):
 def tid_from_undo_id(undo_id):
     """Reverse `undo_id`; None when `undo_id` is no base64 of 8 bytes."""
     if isinstance(undo_id, str):
-        undo_id = undo_id.encode('ascii')
+        try:
+            undo_id = undo_id.encode('ascii')
+        except UnicodeEncodeError:
+            return None
     try:
-        raw = base64.decodebytes(undo_id + b'\n')
+        raw = base64.b64decode(undo_id.strip(), validate=True)
     except (binascii.Error, ValueError):
         return None
     return raw if len(raw) == 8 else None

@@ -5,7 +5,8 @@ import zope.interface
 class IUndoTool(zope.interface.Interface):
     """Find, preview, undo and revert transactions of a ZODB database.
 
-    tids and oids are accepted as 8 bytes, ``0x...`` hex or 16 hex digits.
+    tids and oids are accepted as 8 bytes, ``0x...`` hex or 16 hex digits;
+    tids also as `undoLog()` ids and the values of Zope's Undo tab.
     """
 
     def history(oid, size=20):
@@ -32,5 +33,13 @@ class IUndoTool(zope.interface.Interface):
         an object cannot be restored.
         """
 
-    def revert(oid, before, note=None, user=None):
-        """Write `oid`'s state as of before `before` as a new transaction."""
+    def preview_revert(oid, before):
+        """RevertPlan for `revert`; its `discarded` lists every transaction
+        whose change to `oid` the revert throws away. Never writes."""
+
+    def revert(oid, before, note=None, user=None, plan=None):
+        """Write `oid`'s state as of before `before` as a new transaction.
+
+        With `plan` (from `preview_revert`), refused if `oid` changed
+        since the preview.
+        """

@@ -4,6 +4,7 @@ import dataclasses
 import datetime
 
 import ZODB.blob
+import ZODB.interfaces
 import ZODB.Connection
 import ZODB.POSException
 import zope.interface
@@ -24,6 +25,15 @@ def _as_list(tids):
     if isinstance(tids, (bytes, bytearray, str, int)):
         return [tids]
     return list(tids)
+
+
+class _Located(dict):
+    """{tid: what `locate` returned}, with the records read meanwhile
+    (a committed transaction's records do not change)."""
+
+    def __init__(self):
+        super().__init__()
+        self.records = {}
 
 
 @zope.interface.implementer(IUndoTool)
@@ -71,7 +81,7 @@ class UndoTool:
         oid = gocept.zodbundo.ids.parse_oid(oid)
         backend = self.backend  # refuse storages that cannot undo
         result = []
-        with self._reader() as reader:
+        with self._reader() as reader, self._explaining(oid, 'oid'):
             for info in gocept.zodbundo.backends.object_history(
                     reader, oid, progress=self.progress, name=backend.name):
                 result.append(info)
@@ -84,9 +94,11 @@ class UndoTool:
         """[TransactionInfo] matching every filter given, newest first.
 
         `since`/`until`: datetime (naive means UTC) or POSIX seconds,
-        both inclusive; `user`: the whole user name or its last word
-        (Zope stores '/path user'); `description`: a regular expression
-        searched in the description; `oid`: only transactions that
+        both inclusive; `user`: the whole user name, the user id, or
+        for Zope's '<user folder path> <id>' names the folder path or
+        both; `description`: a regular expression searched in the
+        description (a string is compiled with re.MULTILINE, so ^ and $
+        match at each line); `oid`: only transactions that
         changed this object. At most `limit` (None: all) are returned;
         the history is read only as far as needed to find them.
         """
@@ -138,7 +150,7 @@ class UndoTool:
                 close()
 
     def _oid_log(self, oid, until_tid, since_tid):
-        with self._reader() as reader:
+        with self._reader() as reader, self._explaining(oid, 'oid'):
             for info in gocept.zodbundo.backends.object_history(
                     reader, oid, until_tid, self.progress,
                     self.backend.name):
@@ -149,7 +161,8 @@ class UndoTool:
     def show(self, tid):
         """TransactionInfo of `tid` whose `changes` lists ObjectChange."""
         tid = gocept.zodbundo.ids.parse_tid(tid)
-        txn, records = self.backend.records(tid)
+        with self._explaining(tid, 'tid'):
+            txn, records = self.backend.records(tid)
         changes = [
             gocept.zodbundo.info.ObjectChange(
                 oid=oid,
@@ -175,16 +188,27 @@ class UndoTool:
         undo refuses unknown tids by itself).
         """
         backend = self.backend
-        located = {}
+        located = _Located()
         for tid in _as_list(tids):
             tid = gocept.zodbundo.ids.parse_tid(tid)
             if tid not in located:
-                located[tid] = (
-                    backend.locate(tid, self.progress) if check else None)
+                with self._explaining(tid, 'tid'):
+                    located[tid] = (
+                        backend.locate(tid, self.progress) if check
+                        else None)
         if not located:
             raise gocept.zodbundo.errors.BadArgument(
                 'No transaction given to undo.')
         return located
+
+    def _records(self, tid, located):
+        """[(oid, data)] of `tid`, read once per preview or undo."""
+        memo = getattr(located, 'records', None)
+        if memo is None:
+            return self.backend.records(tid, located.get(tid))[1]
+        if tid not in memo:
+            memo[tid] = self.backend.records(tid, located.get(tid))[1]
+        return memo[tid]
 
     def _later_tids(self, reader, oid, tid):
         """Transactions after `tid` that changed `oid`, newest first."""
@@ -205,7 +229,7 @@ class UndoTool:
 
     def _cascade_step(self, backend, reader, todo, located):
         tid = todo.pop()
-        for oid, data in backend.records(tid)[1]:
+        for oid, data in self._records(tid, located):
             for later in self._later_tids(reader, oid, tid):
                 if later in located:
                     continue
@@ -222,7 +246,37 @@ class UndoTool:
         if cascade:
             located = self._cascade(located)
         order = sorted(located, reverse=True)
+        self._check_blobs(order, located)
         return order, located
+
+    def _check_blobs(self, order, located):
+        """Refuse, before writing, an undo that would lose blob data.
+
+        FileStorage and RelStorage undo here and copy the restored blob
+        file into the new transaction; opened without their blob
+        directory they write records pointing to blob files that never
+        exist (POSKeyError on reading). A ZEO server undoes with its own.
+        """
+        storage = self.backend.storage
+        if not self.backend.undoes_blobs_here or (
+                ZODB.interfaces.IBlobStorage.providedBy(storage)):
+            return
+        for tid in order:
+            records = self._records(tid, located)
+            blobs = [oid for oid, data in records
+                     if data and ZODB.blob.is_blob_record(data)]
+            if blobs:
+                raise gocept.zodbundo.errors.Refused(
+                    'Refused: {} changes blob {}, but {} was opened'
+                    ' without its blob directory, so the undo would lose'
+                    ' the blob data. Open it with its blobs (zodb-undo'
+                    ' --blobs DIR, blobstorage_dir= in a file:// URI,'
+                    ' blob-dir in the config; in Python the storage\'s'
+                    ' blob_dir).'.format(
+                        gocept.zodbundo.ids.hexid(tid),
+                        ', '.join(gocept.zodbundo.ids.hexid(o)
+                                  for o in blobs[:3]),
+                        self.backend.name))
 
     def _run(self, order, located, meta, commit):
         """Undo `order` in one storage transaction; finish or abort it.
@@ -268,11 +322,32 @@ class UndoTool:
         transaction that touched the same objects). Never writes: on a
         writable storage the undo runs up to the vote and is aborted."""
         order, located = self._targets(tids, cascade)
+        if cascade:
+            self._check_cascade_changes(order, located, tids)
         return self._plan(order, located)
 
-    def _plan(self, order, located, failure=None):
-        entries = self._analyse(order)
-        if self.db.storage.isReadOnly() and failure is None:
+    def _check_cascade_changes(self, order, located, tids):
+        """Refuse a cascade whose net effect is nothing (e.g. undoing a
+        transaction together with the undo that already undid it)."""
+        entries, simulation = self._analyse(order, located)
+        if any(e.status == gocept.zodbundo.info.CONFLICT for e in entries):
+            return  # the plan reports the conflict
+        if simulation.net_changes():
+            return
+        asked = {gocept.zodbundo.ids.parse_tid(t) for t in _as_list(tids)}
+        added = [gocept.zodbundo.ids.hexid(t) for t in order
+                 if t not in asked]
+        raise gocept.zodbundo.errors.Refused(
+            'Nothing to undo: undoing {} with the later {} would leave'
+            ' every object as it is now (the change is already undone);'
+            ' nothing written.'.format(
+                ', '.join(gocept.zodbundo.ids.hexid(t) for t in sorted(
+                    asked, reverse=True)),
+                ', '.join(added) or 'transactions'))
+
+    def _plan(self, order, located, failure=None, trial=True):
+        entries, simulation = self._analyse(order, located)
+        if not trial or (self.db.storage.isReadOnly() and failure is None):
             return gocept.zodbundo.info.UndoPlan(
                 tuple(order), tuple(entries), 'analysis')
         failed = {}
@@ -291,32 +366,83 @@ class UndoTool:
             if failed_tid is None:
                 break
             remaining.remove(failed_tid)
-        conflict = gocept.zodbundo.info.CONFLICT
+        # The storage's trial has the last word, both ways.
         entries = [
-            gocept.zodbundo.planning.replace(
-                e, status=conflict, reason=failed[(e.tid, e.oid)])
-            if (e.tid, e.oid) in failed else e for e in entries]
+            gocept.zodbundo.planning.trial_verdict(
+                e, failed.get((e.tid, e.oid)))
+            for e in entries]
         return gocept.zodbundo.info.UndoPlan(
             tuple(order), tuple(entries), 'trial')
 
-    def _analyse(self, order):
-        """Plan entries from the histories alone (no storage trial)."""
+    def _analyse(self, order, located):
+        """(PlanEntries, Simulation) from the histories alone."""
         backend = self.backend
         undoing = set(order)
-        overlay = {}
         entries = []
         with self._reader() as instance:
-            load_before = self._loader(instance, 'loadBefore')
+            simulation = gocept.zodbundo.planning.Simulation(
+                backend, instance, self._loader(instance, 'loadBefore'),
+                self._resolver())
             for tid in order:
-                for oid, data in backend.records(tid)[1]:
-                    later = tuple(
+                records = self._records(tid, located)
+                later = {
+                    oid: tuple(
                         t for t in self._later_tids(instance, oid, tid)
                         if t not in undoing)
-                    entry = gocept.zodbundo.planning.judge(
-                        backend, instance, load_before, overlay, tid, oid,
-                        data, later)
-                    entries.append(entry)
-        return entries
+                    for oid in {oid for oid, data in records}}
+                entries.extend(self._explain(
+                    simulation.undo(tid, records, later), simulation))
+        return entries, simulation
+
+    def _resolver(self):
+        storage = self.db.storage
+        own = getattr(storage, 'tryToResolveConflict', None)
+        if own is not None:
+            return own
+        return gocept.zodbundo.planning.resolver(storage)
+
+    def _explain(self, entries, simulation):
+        """Say "already undone by U" where that is why undo conflicts."""
+        result = []
+        for entry in entries:
+            if entry.status == gocept.zodbundo.info.CONFLICT:
+                undone_by = self._undone_by(entry, simulation)
+                if undone_by is not None:
+                    entry = gocept.zodbundo.planning.replace(
+                        entry, reason='already undone by {} ({}, {});'
+                        ' to redo it, undo {}'.format(
+                            undone_by.tid_hex,
+                            gocept.zodbundo.info._isotime(undone_by.time),
+                            undone_by.description or 'no note',
+                            undone_by.tid_hex))
+            result.append(entry)
+        return result
+
+    def _undone_by(self, entry, simulation):
+        """The later undo transaction that undid `entry`'s change."""
+        current = simulation.current(entry.oid)[0]
+        if current != simulation.before(entry.oid, entry.tid)[0]:
+            return None
+        tid_hex = gocept.zodbundo.ids.hexid(entry.tid)
+        for later in entry.later_tids:
+            info = self._transaction_info(later)
+            if tid_hex in (info.extension.get('undo_of') or ()):
+                return info
+        for later in entry.later_tids:
+            info = self._transaction_info(later)
+            if info.description.startswith(('Undo', 'undo')):
+                return info
+        return None
+
+    def _transaction_info(self, tid):
+        txn = self.backend.records(tid)[0]
+        if isinstance(txn, gocept.zodbundo.info.TransactionInfo):
+            return txn
+        return gocept.zodbundo.info.TransactionInfo(
+            tid=tid, time=gocept.zodbundo.ids.tid_time(tid),
+            user=gocept.zodbundo.backends.text(txn.user),
+            description=gocept.zodbundo.backends.text(txn.description),
+            extension=dict(getattr(txn, 'extension', None) or {}))
 
     def undo(self, tids, note=None, user=None, cascade=False):
         """Undo `tids` newest first in one new transaction and commit.
@@ -327,6 +453,8 @@ class UndoTool:
         """
         check = not self.backend.verifies_tids
         order, located = self._targets(tids, cascade, check)
+        if cascade:
+            self._check_cascade_changes(order, located, tids)
         meta = self._meta(order, note, user)
         new_tid, failure = self._run(order, located, meta, commit=True)
         if failure is not None:
@@ -342,30 +470,74 @@ class UndoTool:
             description=gocept.zodbundo.backends.text(meta.description),
             size=None, extension=dict(meta.extension))
 
-    def revert(self, oid, before, note=None, user=None):
-        """Store `oid`'s state as it was before `before`, as a new
-        transaction (for when undoing the whole transaction conflicts).
+    def preview_revert(self, oid, before):
+        """RevertPlan for `revert(oid, before)`; never writes.
 
-        Refused where the object did not exist before `before`.
-        Returns the new transaction's TransactionInfo.
+        Its `discarded` lists every transaction at or after `before` whose
+        change to `oid` the revert throws away. Raises what `revert`
+        raises (BadId, Refused) where reverting is impossible or would
+        change nothing.
         """
         oid = gocept.zodbundo.ids.parse_oid(oid)
         before = gocept.zodbundo.ids.parse_tid(before)
-        self.backend.locate(before, self.progress)
-        oid_hex = gocept.zodbundo.ids.hexid(oid)
-        before_hex = gocept.zodbundo.ids.hexid(before)
+        with self._explaining(before, 'tid'):
+            self.backend.locate(before, self.progress)
+        with self._reader() as instance:
+            with self._explaining(oid, 'oid'):
+                current_tid, old = self._revert_source(
+                    instance, oid, before)
+            discarded = []
+            for info in gocept.zodbundo.backends.object_history(
+                    instance, oid, name=self.backend.name):
+                if info.tid < before:
+                    break
+                discarded.append(info)
+        return gocept.zodbundo.info.RevertPlan(
+            oid=oid, before=before,
+            class_name=gocept.zodbundo.backends.class_name(old[0]),
+            restored_tid=old[1], current_tid=current_tid,
+            discarded=tuple(discarded))
+
+    def revert(self, oid, before, note=None, user=None, plan=None):
+        """Store `oid`'s state as it was before `before`, as a new
+        transaction (for when undoing the whole transaction conflicts).
+
+        Refused where the object did not exist before `before` or is
+        already in that state. `plan`, a RevertPlan from `preview_revert`,
+        makes the commit write exactly what was previewed: Refused if the
+        object changed since. The new transaction's extension
+        'revert_of' records oid, before and the discarded tids.
+        Returns the new transaction's TransactionInfo.
+        """
+        if plan is None:
+            plan = self.preview_revert(oid, before)
+        elif (plan.oid != gocept.zodbundo.ids.parse_oid(oid)
+              or plan.before != gocept.zodbundo.ids.parse_tid(before)):
+            raise gocept.zodbundo.errors.BadArgument(
+                'The plan given is for {} before {}, not for this'
+                ' revert.'.format(plan.oid_hex,
+                                  gocept.zodbundo.ids.hexid(plan.before)))
+        oid_hex = plan.oid_hex
+        before_hex = gocept.zodbundo.ids.hexid(plan.before)
         if note is None:
             note = 'Revert {} to its state before {}'.format(
                 oid_hex, before_hex)
         meta = ZODB.Connection.TransactionMetaData(
             user=user or '', description=note,
-            extension={'revert_of': {'oid': oid_hex, 'before': before_hex}})
+            extension={'revert_of': {
+                'oid': oid_hex, 'before': before_hex,
+                'discarded': [i.tid_hex for i in plan.discarded]}})
         finished = []
         with self._reader() as instance:
-            serial, old = self._revert_source(instance, oid, before)
+            serial, old = self._revert_source(instance, plan.oid, plan.before)
+            if serial != plan.current_tid:
+                raise gocept.zodbundo.errors.Refused(
+                    'Not reverted: {} changed since the preview (now {});'
+                    ' preview again.'.format(
+                        oid_hex, gocept.zodbundo.ids.hexid(serial)))
             instance.tpc_begin(meta)
             try:
-                instance.store(oid, serial, old[0], '', meta)
+                instance.store(plan.oid, serial, old[0], '', meta)
                 instance.tpc_vote(meta)
                 _finish(instance, meta, finished)
             except BaseException:
@@ -376,17 +548,6 @@ class UndoTool:
             tid=new_tid, time=gocept.zodbundo.ids.tid_time(new_tid),
             user=user or '', description=note, size=None,
             extension=dict(meta.extension))
-
-    def _check_revert(self, oid, before):
-        """Run `revert`'s checks without writing (the command's dry run).
-
-        Returns the tid of the state `revert` would restore.
-        """
-        oid = gocept.zodbundo.ids.parse_oid(oid)
-        before = gocept.zodbundo.ids.parse_tid(before)
-        self.backend.locate(before, self.progress)
-        with self._reader() as instance:
-            return self._revert_source(instance, oid, before)[1][1]
 
     def _revert_source(self, instance, oid, before):
         """(serial of the current state, `loadBefore` result) for `revert`.
@@ -418,6 +579,43 @@ class UndoTool:
                 ' {}.'.format(oid_hex, before_hex))
         return serial, old
 
+    @contextlib.contextmanager
+    def _explaining(self, raw, kind):
+        """Add to an unknown-id error that the id is known as the other
+        kind (arguments swapped: `history TID`, `revert TID --before
+        OID`)."""
+        try:
+            yield
+        except gocept.zodbundo.errors.BadId as error:
+            if not str(error).startswith('Unknown ' + kind):
+                raise
+            other, known = (('tid', self._is_tid) if kind == 'oid'
+                            else ('oid', self._is_oid))
+            if not known(raw):
+                raise
+            article = {'oid': 'an oid', 'tid': 'a tid'}
+            raise gocept.zodbundo.errors.BadId(
+                '{} This looks like {} ({} was expected): {} {} exists;'
+                ' check the order of the arguments.'.format(
+                    error, article[other], article[kind],
+                    'transaction' if other == 'tid' else 'object',
+                    gocept.zodbundo.ids.hexid(raw))) from None
+
+    def _is_tid(self, raw):
+        try:
+            self.backend.locate(raw)
+        except gocept.zodbundo.errors.Error:
+            return False
+        return True
+
+    def _is_oid(self, raw):
+        with self._reader() as instance:
+            try:
+                instance.load(raw)
+            except ZODB.POSException.POSKeyError:
+                return False
+        return True
+
 
 def _finish(instance, meta, finished):
     # The tid reaches the callback (MVCC adapter instances return None).
@@ -427,7 +625,21 @@ def _finish(instance, meta, finished):
 
 
 def _user_matches(actual, wanted):
-    return actual == wanted or (actual.split() or [''])[-1] == wanted
+    """Does the user name `actual` match `wanted`: the whole name, the
+    id, or for Zope's '<folder path> <id>' names the folder path or both
+    ('shop/inner', '/shop/inner/editor', 'shop/inner editor')."""
+    if actual == wanted:
+        return True
+    folder, user_id = gocept.zodbundo.info.zope_user(actual)
+    wanted = wanted.strip()
+    if wanted == user_id:
+        return True
+    if folder is None:
+        return False
+    path = wanted.replace(' ', '/').rstrip('/')
+    if not path.startswith('/'):
+        path = '/' + path
+    return path in (folder, (folder.rstrip('/') + '/' + user_id))
 
 
 def _seconds(when):

@@ -26,6 +26,48 @@ def server_threads():
             if t.name.startswith('gocept.httplayer')]
 
 
+# How long a step that should take milliseconds may take on a loaded
+# machine before the test calls it a regression.
+DEADLINE = 20
+
+
+def finishes_within(test, function, seconds=DEADLINE):
+    """Call `function` in a thread; fail `test` if it is not done in time.
+
+    A regression then fails the test within seconds instead of hanging it
+    for as long as the wait it should have cut short.
+    """
+    outcome = []
+
+    def call():
+        try:
+            outcome.append(('returned', function()))
+        except BaseException as error:
+            outcome.append(('raised', error))
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    test.assertFalse(
+        thread.is_alive(), f'{function} took longer than {seconds} s')
+    kind, value = outcome[0]
+    if kind == 'raised':
+        raise value
+    return value
+
+
+def run_test(method):
+    """Run `method(test)` as the test of a plain unittest TestCase.
+
+    Returns the unittest.TestResult.
+    """
+    class Inner(unittest.TestCase):
+        def test(self):
+            method(self)
+    result = unittest.TestResult()
+    Inner('test').run(result)
+    return result
+
+
 class LayerLifecycleTests(unittest.TestCase):
     """setUp and tearDown of layers made and set up by the test itself."""
 
@@ -83,8 +125,8 @@ class LayerLifecycleTests(unittest.TestCase):
         conn.request('GET', '/')
         conn.getresponse().read()
         self.assertEqual(2, len(server_threads()))  # accept + connection
-        server.server.request_grace = 60  # waiting for it would show
-        layer.tearDown()
+        server.server.request_grace = 600  # waiting for it would show
+        finishes_within(self, layer.tearDown)
         self.assertEqual([], server_threads())
         self.assertEqual(0, server.server.forced_shutdowns)
         self.assertEqual(b'', conn.sock.recv(1))  # closed by the server
@@ -102,13 +144,14 @@ class LayerLifecycleTests(unittest.TestCase):
         server.expect('GET', '/slow').respond(handler=slow)
         conn = self.connect(layer)
         conn.request('GET', '/slow')
-        self.assertTrue(entered.wait(60))
-        server.server.request_grace = 60
-        tear_down = threading.Thread(target=layer.tearDown)
+        self.assertTrue(entered.wait(DEADLINE))
+        server.server.request_grace = 600
+        tear_down = threading.Thread(target=layer.tearDown, daemon=True)
         tear_down.start()
         release.set()
         self.assertEqual(b'finished', conn.getresponse().read())
-        tear_down.join(60)
+        tear_down.join(DEADLINE)
+        self.assertFalse(tear_down.is_alive())
         self.assertEqual([], server_threads())
         self.assertEqual(0, server.server.forced_shutdowns)
 
@@ -118,9 +161,9 @@ class LayerLifecycleTests(unittest.TestCase):
         server.expect('GET', '/later').respond(delay=3600, body=b'late')
         conn = self.connect(layer)
         conn.request('GET', '/later')
-        server.wait_for(1, timeout=60)
+        server.wait_for(1, timeout=DEADLINE)
         server.server.request_grace = 3600
-        layer.tearDown()
+        finishes_within(self, layer.tearDown)
         self.assertEqual(b'late', conn.getresponse().read())
         self.assertEqual([], server_threads())
         self.assertEqual(0, server.server.forced_shutdowns)
@@ -183,6 +226,80 @@ class LayerLifecycleTests(unittest.TestCase):
         layer['http_server'].expect('GET', '/v6').respond(body=b'six')
         self.assertEqual(
             b'six', requests.get(layer['http_url'] + '/v6').content)
+
+    def test_hung_handler_is_reported_in_its_test_not_waited_for(self):
+        layer = self.make_layer()
+        server = layer['http_server']
+        # Waiting for the hung thread would now take a minute.
+        server.server.join_timeout = 60
+        entered, release = threading.Event(), threading.Event()
+        self.addCleanup(release.set)
+        handler_threads = []
+
+        def hang(request):
+            handler_threads.append(threading.current_thread())
+            entered.set()
+            release.wait(600)
+            return 200, {}, b'too late'
+
+        def client():
+            try:
+                requests.get(layer['http_url'] + '/hang', timeout=DEADLINE)
+            except requests.ConnectionError:
+                pass  # the server cut it off
+
+        def test(inner):
+            layer.testSetUp()
+            server.expect('GET', '/hang').respond(handler=hang)
+            threading.Thread(target=client, daemon=True).start()
+            inner.assertTrue(entered.wait(DEADLINE))
+        result = finishes_within(self, lambda: run_test(test))
+        (_, failure), = result.failures
+        self.assertIn('HandlerError', failure)
+        self.assertIn('GET /hang (handler of stub GET /hang): still'
+                      ' running after', failure)
+        finishes_within(self, layer.testTearDown)
+        # The abandoned thread ends when its handler returns; it is not
+        # reused.
+        release.set()
+        handler_threads[0].join(DEADLINE)
+        self.assertFalse(handler_threads[0].is_alive())
+        self.assertEqual(1, len(server_threads()))  # the accept thread
+        finishes_within(self, layer.tearDown)
+
+    def test_testSetUp_from_a_test_method_reports_to_that_test(self):
+        layer = self.make_layer()
+
+        def test(inner):
+            layer.testSetUp()
+            requests.get(layer['http_url'] + '/unexpected')
+        result = run_test(test)
+        self.assertEqual([], result.errors)
+        (_, failure), = result.failures
+        self.assertIn('GET /unexpected matched no stub', failure)
+
+    def test_testSetUp_without_a_running_test_reports_at_testTearDown(self):
+        layer = self.make_layer()
+        # A thread of its own has no unittest.TestCase.run on its stack.
+        thread = threading.Thread(target=layer.testSetUp)
+        thread.start()
+        thread.join(DEADLINE)
+        requests.get(layer['http_url'] + '/unexpected')
+        with self.assertRaisesRegex(gocept.httplayer.UnexpectedRequests,
+                                    'GET /unexpected matched no stub'):
+            layer.testTearDown()
+        layer.testTearDown()  # reported once
+
+    def test_name_is_required(self):
+        for layer_class in (gocept.httplayer.HTTPServerLayer,
+                            gocept.httplayer.StaticFilesLayer):
+            with self.assertRaisesRegex(ValueError, '`name`.*required'):
+                layer_class()
+
+    def test_module_defaults_to_the_callers(self):
+        for layer_class in (gocept.httplayer.HTTPServerLayer,
+                            gocept.httplayer.StaticFilesLayer):
+            self.assertEqual(__name__, layer_class(name='M').__module__)
 
     def test_bad_arguments_raise_value_error_naming_them(self):
         for kw, name in [
@@ -328,6 +445,9 @@ class SilentRequestHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == '/broken':
             raise RuntimeError('the handler is broken')
+        if self.path == '/hang':
+            self.release.entered.set()
+            self.release.wait(600)
         body = f'classic {self.path}'.encode('ascii')
         self.send_response(200)
         self.send_header('Content-Length', str(len(body)))
@@ -357,6 +477,30 @@ class ClassicHandlerTests(unittest.TestCase):
         with self.assertRaisesRegex(gocept.httplayer.HandlerError,
                                     'RuntimeError: the handler is broken'):
             self.layer['http_server'].check()
+
+    def test_hung_handler_is_reported_not_waited_for(self):
+        server = gocept.httplayer.FakeServer(handler=SilentRequestHandler)
+        server.start()
+        self.addCleanup(server.stop)
+        server.server.join_timeout = 60  # waiting would take a minute
+        release = threading.Event()
+        release.entered = threading.Event()
+        SilentRequestHandler.release = release
+        self.addCleanup(delattr, SilentRequestHandler, 'release')
+        self.addCleanup(release.set)
+
+        def client():
+            try:
+                requests.get(server.url + '/hang', timeout=60)
+            except requests.ConnectionError:
+                pass  # the server cut it off
+        threading.Thread(target=client, daemon=True).start()
+        self.assertTrue(release.entered.wait(DEADLINE))
+        finishes_within(self, server.server.close_connections)
+        with self.assertRaisesRegex(
+                gocept.httplayer.HandlerError,
+                r'GET /hang \(SilentRequestHandler.do_GET\): still running'):
+            server.check()
 
     def test_stubs_are_not_used(self):
         with self.assertRaises(RuntimeError):

@@ -7,6 +7,7 @@ import threading
 import unittest
 
 import gocept.httplayer.server
+import gocept.httplayer.tests.test_layer
 import trustme
 
 
@@ -85,8 +86,9 @@ class ServerTests(unittest.TestCase):
         self.addCleanup(conn.close)
         self.assertEqual((200, b'hello /'), self.get(conn))
         self.assertEqual(2, len(connection_threads()))  # accept + conn
-        self.server.request_grace = 60  # a wait here would hang the test
-        self.server.stop()
+        self.server.request_grace = 600  # a wait here would show
+        gocept.httplayer.tests.test_layer.finishes_within(
+            self, self.server.stop)
         self.assertEqual([], connection_threads())
         self.assertEqual(0, self.server.forced_shutdowns)
         # The client sees the connection closed.

@@ -19,6 +19,8 @@ OPTIONAL = {
     'wsgi': ['webtest', 'wsgi_intercept', 'zope.testbrowser'],
     'zeo': ['ZEO'],
     'relstorage': ['relstorage', 'psycopg2'],
+    'web': ['chameleon', 'pyramid', 'pyramid_chameleon', 'waitress'],
+    'zope': ['App', 'OFS', 'ZPublisher', 'Zope2'],
 }
 ALL_OPTIONAL = sorted(name for names in OPTIONAL.values() for name in names)
 

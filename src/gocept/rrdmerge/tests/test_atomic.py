@@ -5,10 +5,12 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import unittest.mock
 
 import gocept.rrdmerge
 import gocept.rrdmerge.atomic
 import gocept.rrdmerge.testing
+import gocept.rrdmerge.tests.test_tree
 
 
 # Merges NEW in place and stops itself (SIGSTOP) at a known point, so the
@@ -123,3 +125,57 @@ class KillTests(unittest.TestCase):
         self.assertEqual(
             [], gocept.rrdmerge.atomic.remove_stale(self.tmp))
         self.assertEqual([name], self.temp_files())
+
+
+class DurabilityTests(unittest.TestCase):
+    """The temp file is on disk before it is renamed over the target, the
+    rename is on disk before merge() returns (fsync(2) of the file, then
+    of its directory, as the ext4 and XFS documentation advise)."""
+
+    layer = gocept.rrdmerge.testing.RRD_LAYER
+
+    def observe(self, call):
+        events = []
+        real_fsync, real_replace = os.fsync, os.replace
+
+        def fsync(fd):
+            events.append(('fsync', os.readlink(f'/proc/self/fd/{fd}')))
+            return real_fsync(fd)
+
+        def replace(source, target):
+            events.append(('replace', source, target))
+            return real_replace(source, target)
+        with unittest.mock.patch('os.fsync', fsync), \
+                unittest.mock.patch('os.replace', replace):
+            call()
+        return events
+
+    @unittest.skipUnless(os.path.isdir('/proc/self/fd'), 'needs /proc')
+    def test_temp_file_then_directory_are_synced_around_the_rename(self):
+        tmp = self.layer['rrd_tmpdir']
+        new, old = gocept.rrdmerge.testing.pnp_pair(tmp)
+        events = self.observe(lambda: gocept.rrdmerge.merge(new, old))
+        [rename] = [e for e in events if e[0] == 'replace']
+        _, temp, target = rename
+        self.assertEqual(os.path.realpath(new), target)
+        position = events.index(rename)
+        self.assertIn(('fsync', temp), events[:position])
+        self.assertIn(('fsync', os.path.dirname(target)),
+                      events[position:])
+
+    @unittest.skipUnless(os.path.isdir('/proc/self/fd'), 'needs /proc')
+    def test_tree_syncs_each_file_and_each_directory(self):
+        tmp = self.layer['rrd_tmpdir']
+        newdir, olddir = gocept.rrdmerge.tests.test_tree.make_trees(tmp)
+        events = self.observe(
+            lambda: gocept.rrdmerge.merge_tree(newdir, olddir))
+        renames = [e for e in events if e[0] == 'replace']
+        self.assertEqual(3, len(renames))  # two merged, one copied
+        for rename in renames:
+            _, temp, target = rename
+            self.assertIn(('fsync', temp), events[:events.index(rename)])
+        last = max(events.index(rename) for rename in renames)
+        synced = {e[1] for e in events[last:] if e[0] == 'fsync'}
+        self.assertLessEqual(
+            {os.path.realpath(os.path.join(newdir, d))
+             for d in ('', 'host1', 'host3')}, synced)

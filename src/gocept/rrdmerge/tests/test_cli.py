@@ -1,3 +1,4 @@
+import importlib.metadata
 import io
 import json
 import os
@@ -10,6 +11,7 @@ import unittest.mock
 import gocept.rrdmerge
 import gocept.rrdmerge.cli
 import gocept.rrdmerge.testing
+import gocept.rrdmerge.tests.test_rrdfile
 import gocept.rrdmerge.tests.test_tree
 
 
@@ -279,3 +281,139 @@ class ScriptTests(unittest.TestCase):
         self.assertEqual(
             'rrdmerge: error: NEW /nonexistent/new.rrd: no such file\n',
             result.stderr)
+
+
+class ExitCodeTests(unittest.TestCase):
+    """README's exit codes, one test each (issue 12, items 2 to 5)."""
+
+    layer = gocept.rrdmerge.testing.RRD_LAYER
+
+    def setUp(self):
+        self.tmp = self.layer['rrd_tmpdir']
+        self.new, self.old = gocept.rrdmerge.testing.pnp_pair(self.tmp)
+        self.out = os.path.join(self.tmp, 'out.rrd')
+
+    run_main = CLITests.run_main
+    assertOneLineError = CLITests.assertOneLineError
+
+    def test_0_after_a_merge(self):
+        self.assertEqual(0, self.run_main(self.new, self.old)[0])
+
+    def test_1_when_a_merge_fails(self):
+        error = gocept.rrdmerge.TargetBusy('new.rrd: locked')
+        with unittest.mock.patch(
+                'gocept.rrdmerge.filemerge.merge', side_effect=error):
+            code, _, err = self.run_main(self.new, self.old)
+        self.assertEqual(1, code)
+        self.assertOneLineError(err, 'new.rrd: locked')
+
+    def test_2_for_old_as_output(self):
+        digest = gocept.rrdmerge.tests.test_tree.digest(self.old)
+        code, _, err = self.run_main(self.new, self.old, '-o', self.old)
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'old.rrd is OLD: refusing to overwrite')
+        self.assertEqual(digest, gocept.rrdmerge.tests.test_tree.digest(
+            self.old))
+
+    def test_2_for_new_the_same_as_old(self):
+        code, _, err = self.run_main(self.old, self.old)
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'are the same file')
+
+    def test_2_for_an_olddir_given_twice(self):
+        newdir = os.path.join(self.tmp, 'newdir')
+        os.mkdir(newdir)
+        code, _, err = self.run_main(
+            '--tree', newdir, self.tmp, self.tmp + '/')
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'name each backup once')
+
+    def test_2_for_olddir_as_outdir(self):
+        newdir, olddir = (os.path.join(self.tmp, 'a'),
+                          os.path.join(self.tmp, 'b'))
+        os.mkdir(newdir)
+        os.mkdir(olddir)
+        code, _, err = self.run_main('--tree', newdir, olddir, '-o', olddir)
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, 'is OLD: refusing to overwrite')
+
+    def test_2_for_a_file_of_another_architecture_naming_it(self):
+        foreign = os.path.join(self.tmp, 'arm.rrd')
+        gocept.rrdmerge.tests.test_rrdfile.big_endian_copy(self.old, foreign)
+        code, _, err = self.run_main(self.new, foreign)
+        self.assertEqual(2, code)
+        self.assertOneLineError(
+            err, f'{foreign}: written on another architecture (a big-endian')
+        self.assertIn('`rrdtool dump FILE > FILE.xml` on the machine', err)
+
+    def test_2_for_a_usage_error(self):
+        code, _, err = self.run_main('--jobs', '0', '--tree', 'a', 'b')
+        self.assertEqual(2, code)
+        self.assertOneLineError(err, '--jobs must be at least 1')
+
+    def test_swapped_arguments_are_warned_about(self):
+        # The backup given as NEW: next to nothing to fill; say why.
+        code, out, err = self.run_main(self.old, self.new, '-o', self.out)
+        self.assertEqual(0, code)
+        self.assertIn('are NEW and OLD swapped?', out)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertRegex(
+            err, r'^rrdmerge: warning: NEW was last updated at \d+, before'
+            r' OLD at \d+: are NEW and OLD swapped\?')
+        code, out, err = self.run_main(
+            self.old, self.new, '-o', self.out, '--json')
+        data = json.loads(out)
+        self.assertTrue(data['looks_swapped'])
+        self.assertIn('are NEW and OLD swapped?', data['warnings'][0])
+        code, out, err = self.run_main(self.new, self.old, '--json')
+        self.assertEqual('', err)
+        self.assertFalse(json.loads(out)['looks_swapped'])
+
+    def test_swapped_trees_are_warned_about(self):
+        newdir, olddir = gocept.rrdmerge.tests.test_tree.make_trees(self.tmp)
+        code, out, err = self.run_main(
+            '--tree', olddir, newdir, '-n', '--quiet')
+        self.assertEqual(0, code)
+        self.assertIn('2 files of NEWDIR were last updated before their'
+                      ' OLD (e.g. host1/disk.rrd): are NEWDIR and OLDDIR'
+                      ' swapped?', err)
+
+    def test_tree_dry_run_says_would_copy(self):
+        newdir, olddir = gocept.rrdmerge.tests.test_tree.make_trees(self.tmp)
+        code, out, _ = self.run_main('--tree', newdir, olddir, '-n')
+        self.assertEqual(0, code)
+        self.assertIn('host3/only-old.rrd: would copy from OLD\n', out)
+        self.assertRegex(out, r'host1/load.rrd: would merge, would fill'
+                              r' [1-9]\d* cells')
+        self.assertIn('1 would copy from OLD', out)
+        self.assertNotIn('copied', out)
+        code, out, _ = self.run_main('--tree', newdir, olddir)
+        self.assertIn('host3/only-old.rrd: copied from OLD\n', out)
+
+
+class HelpTests(unittest.TestCase):
+    """Issue 16, item 6: --version, help for everything, one example."""
+
+    def run_main(self, *argv):
+        stdout = io.StringIO()
+        with unittest.mock.patch('sys.stdout', stdout):
+            code = gocept.rrdmerge.cli.main(list(argv), stdout, io.StringIO())
+        return code, stdout.getvalue()
+
+    def test_version_is_the_distributions(self):
+        code, out = self.run_main('--version')
+        self.assertEqual(0, code)
+        self.assertEqual(
+            'rrdmerge ' + importlib.metadata.version('gocept.layerkit'),
+            out.strip())
+
+    def test_every_option_and_positional_has_help(self):
+        for action in gocept.rrdmerge.cli.parser()._actions:
+            self.assertTrue(action.help, action.dest)
+
+    def test_help_ends_with_one_example(self):
+        code, out = self.run_main('--help')
+        self.assertEqual(0, code)
+        last = out.rstrip('\n').splitlines()[-1]
+        self.assertEqual(gocept.rrdmerge.cli.EXAMPLE, last)
+        self.assertEqual(1, out.count('example:'))

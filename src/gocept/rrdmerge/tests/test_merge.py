@@ -51,6 +51,17 @@ class MergeTests(unittest.TestCase):
         self.assertTrue(zeros, 'the fixture must have zero cells')
         self.assertEqual(known, {k: merged[k] for k in known})
 
+    def test_cells_known_in_both_keep_news_bits(self):
+        # The old server ran on for an hour after the new one started.
+        new = gocept.rrdmerge.testing.cells(self.new)
+        old = gocept.rrdmerge.testing.cells(self.old)
+        both = [k for k in new if not unknown(new[k])
+                and k in old and not unknown(old[k])]
+        differ = [k for k in both if new[k] != old[k]]
+        self.assertGreater(len(differ), 100, 'the fixture must have them')
+        merged = self.merged()
+        self.assertEqual([new[k] for k in both], [merged[k] for k in both])
+
     def test_filled_cells_are_olds_bits_at_the_same_time(self):
         new = gocept.rrdmerge.testing.cells(self.new)
         old = gocept.rrdmerge.testing.cells(self.old)

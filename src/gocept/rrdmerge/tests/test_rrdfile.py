@@ -1,6 +1,7 @@
 import os
 import shutil
 import struct
+import subprocess
 import unittest
 
 import gocept.rrdmerge.errors
@@ -26,6 +27,35 @@ def legacy_copy(path, target, version=b'0001'):
     del data[live_head + 8:live_head + 16]
     with open(target, 'wb') as f:
         f.write(data)
+
+
+def _foreign_copy(head):
+    """A writer of a copy of an RRD whose stat_head is `head(...)`."""
+    def write(path, target):
+        header, data = gocept.rrdmerge.rrdfile.read(path)
+        raw = head(data[:4], data[4:9], len(header.data_sources),
+                   len(header.archives), header.step)
+        with open(target, 'wb') as f:
+            f.write(raw + data[gocept.rrdmerge.rrdfile.STAT_HEAD.size:])
+    return write
+
+
+COOKIE = gocept.rrdmerge.rrdfile.FLOAT_COOKIE
+big_endian_copy = _foreign_copy(
+    lambda cookie, version, ds, rra, step: struct.pack(
+        '>4s5s7xdQQQ80x', cookie, version, COOKIE, ds, rra, step))
+FOREIGN = {
+    # 32-bit ARM (EABI): doubles 8-aligned, unsigned long 4 bytes.
+    'a 32-bit little-endian machine such as ARM': _foreign_copy(
+        lambda cookie, version, ds, rra, step: struct.pack(
+            '<4s5s7xdIII4x80x', cookie, version, COOKIE, ds, rra, step)),
+    # i386: doubles 4-aligned, unsigned long 4 bytes.
+    'a 32-bit x86 machine': _foreign_copy(
+        lambda cookie, version, ds, rra, step: struct.pack(
+            '<4s5s3xdIII80x', cookie, version, COOKIE, ds, rra, step)),
+    # s390x, ppc64, sparc64.
+    'a big-endian machine such as PowerPC, SPARC or s390x': big_endian_copy,
+}
 
 
 class ReaderTests(unittest.TestCase):
@@ -80,13 +110,39 @@ class ReaderTests(unittest.TestCase):
                 gocept.rrdmerge.errors.UnsupportedLayout, '8 bytes more'):
             gocept.rrdmerge.rrdfile.read(self.new)
 
-    def test_other_architecture_makes_layout_unsupported(self):
+    def test_files_of_other_architectures_are_refused_naming_both(self):
+        # rrd_format.h's stat_head_t as gcc lays it out on each machine.
+        for machine, writer in FOREIGN.items():
+            path = os.path.join(self.tmp, f'{machine}.rrd')
+            writer(self.new, path)
+            with self.assertRaises(
+                    gocept.rrdmerge.errors.OtherArchitecture) as caught:
+                gocept.rrdmerge.rrdfile.read(path)
+            message = str(caught.exception)
+            self.assertTrue(message.startswith(
+                f'{path}: written on another architecture ({machine}'),
+                message)
+            self.assertIn('rrdtool dump FILE > FILE.xml` on the machine'
+                          ' that wrote it', message)
+            self.assertIn('then `rrdtool restore FILE.xml FILE` here',
+                          message)
+
+    def test_rrdtool_refuses_a_big_endian_file_too(self):
+        path = os.path.join(self.tmp, 'big.rrd')
+        big_endian_copy(self.new, path)
+        result = subprocess.run(
+            [self.layer['rrdtool'], 'info', path], capture_output=True,
+            text=True)
+        self.assertNotEqual(0, result.returncode)
+        self.assertIn('another architecture', result.stderr)
+
+    def test_huge_counts_name_the_counts(self):
         with open(self.new, 'r+b') as f:
-            f.seek(16)
-            f.write(struct.pack('>d', 8.642135E130))
+            f.seek(24)
+            f.write(struct.pack('<Q', 1 << 40))
         with self.assertRaisesRegex(
-                gocept.rrdmerge.errors.UnsupportedLayout,
-                'another architecture'):
+                gocept.rrdmerge.errors.NotAnRRD,
+                r'new.rrd: broken RRD header \(1099511627776 data sources,'):
             gocept.rrdmerge.rrdfile.read(self.new)
 
     def test_version_0001_layout_is_unsupported_but_rrdtool_reads_it(self):

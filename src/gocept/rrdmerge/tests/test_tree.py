@@ -150,17 +150,18 @@ class TreeTests(unittest.TestCase):
         self.assertIn('2 failed', report.summary())
 
     def test_jobs_merge_in_parallel_processes(self):
-        # Each worker process waits at the barrier once: it is passed only
-        # when two processes are merging at the same time.
+        # Every merge waits at the barrier for another process to come:
+        # run one after the other (in the parent or in one worker), the
+        # first merge times out and fails.
         barrier = multiprocessing.get_context('fork').Barrier(2)
         real_merge = gocept.rrdmerge.filemerge.merge
-        parent = os.getpid()
-        waited = []
+        pids = os.path.join(self.tmp, 'pids')
+        os.mkdir(pids)
 
         def merge(*args, **kw):
-            if os.getpid() != parent and not waited:
-                waited.append(True)
-                barrier.wait(timeout=60)
+            with open(os.path.join(pids, str(os.getpid())), 'w'):
+                pass
+            barrier.wait(timeout=60)
             return real_merge(*args, **kw)
 
         ideal = self.ideal('host1/load.rrd')
@@ -170,6 +171,9 @@ class TreeTests(unittest.TestCase):
                 self.newdir, self.olddir, self.outdir, jobs=2)
         self.assertTrue(report.ok, str(report))
         self.assertFalse(barrier.broken)
+        merged_in = {int(pid) for pid in os.listdir(pids)}
+        self.assertEqual(2, len(merged_in))
+        self.assertNotIn(os.getpid(), merged_in)
         self.assertEqual(ideal, gocept.rrdmerge.testing.cells(
             os.path.join(self.outdir, 'host1/load.rrd')))
 

@@ -38,3 +38,36 @@ class SourceZCML(plone.testing.Layer):
 
 
 SOURCE_ZCML = SourceZCML(name='gocept.source:SourceZCML', module=__name__)
+
+
+class Z3CForm(plone.testing.Layer):
+    """z3c.form as a Zope project configures it, and gocept.source.
+
+    Loads z3c.form's configure.zcml (widgets, templates, its
+    ``MissingChoiceTermsSource``) and gocept.source's into a global
+    registry of the layer's own, removed in tearDown.
+    """
+
+    def setUp(self):
+        import zope.traversing.testing
+        plone.testing.zca.pushGlobalRegistry()
+        # Path traversal in page templates (what zope.traversing's
+        # configure.zcml would register, without its dependencies).
+        zope.traversing.testing.setUp()
+        zope.configuration.xmlconfig.string('''
+            <configure xmlns="http://namespaces.zope.org/zope">
+              <include package="zope.component" file="meta.zcml" />
+              <include package="zope.security" file="meta.zcml" />
+              <include package="zope.i18n" file="meta.zcml" />
+              <include package="zope.browserresource" file="meta.zcml" />
+              <include package="z3c.form" file="meta.zcml" />
+              <include package="z3c.form" />
+              <include package="gocept.source" />
+            </configure>
+        ''')
+
+    def tearDown(self):
+        plone.testing.zca.popGlobalRegistry()
+
+
+Z3C_FORM = Z3CForm(name='gocept.source:Z3CForm', module=__name__)

@@ -10,7 +10,8 @@ class SeedRecipeLayer(gocept.wsgilayer.WSGILayer):
 
     def make_wsgi_app(self):
         from gocept.wsgilayer.tests.app import make_app
-        return make_app()
+        self.made = make_app()
+        return self.made
 
 
 SEED = SeedRecipeLayer(name='WSGILayer:Seed', module=__name__)

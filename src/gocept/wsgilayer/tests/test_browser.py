@@ -1,3 +1,4 @@
+import json
 import unittest
 import unittest.mock
 import urllib.error
@@ -43,6 +44,68 @@ class BrowserTest(unittest.TestCase):
         with unittest.mock.patch('sys.stderr'), \
                 self.assertRaisesRegex(urllib.error.HTTPError, '500'):
             browser.open('http://localhost/error')
+
+    def test_app_exception_HTTPError_carries_the_traceback(self):
+        """With handleErrors on, the failing test shows why the app
+        failed, not only `HTTP Error 500: Internal Server Error`."""
+        browser = self.layer.browser()
+        with unittest.mock.patch('sys.stderr'), \
+                self.assertRaises(urllib.error.HTTPError) as caught:
+            browser.open('http://localhost/error')
+        message = str(caught.exception)
+        self.assertIn('HTTP Error 500: Internal Server Error', message)
+        self.assertIn('Traceback (most recent call last)', message)
+        self.assertIn('RuntimeError: The app failed on purpose.', message)
+
+    def test_body_failing_before_its_first_chunk_is_a_500_page(self):
+        """PEP 3333: the iteration of the body is guarded like the call."""
+        browser = self.layer.browser()
+        browser.raiseHttpErrors = False
+        with unittest.mock.patch('sys.stderr'):
+            browser.open('http://localhost/raw/fail-before-body')
+        self.assertEqual(
+            '500 Internal Server Error', browser.headers['status'])
+        self.assertIn('RuntimeError: The body failed on purpose.',
+                      browser.contents)
+
+    def test_body_failing_reaches_the_test_with_handleErrors_off(self):
+        browser = self.layer.browser()
+        browser.handleErrors = False
+        with self.assertRaisesRegex(RuntimeError, 'body failed on purpose'):
+            browser.open('http://localhost/raw/fail-before-body')
+
+    def post_and_follow(self, status):
+        browser = self.layer.browser()
+        browser.post(f'http://localhost/raw/redirect/{status}',
+                     'name=Ada&x=%C3%A4',
+                     content_type='application/x-www-form-urlencoded')
+        return browser, json.loads(browser.contents)
+
+    def test_307_and_308_repeat_method_and_body(self):
+        """RFC 9110 15.4.8 and 15.4.9: the redirected request repeats the
+        method and the content, as browsers do (zope.testbrowser sent a
+        body-less GET for 307 and did not follow 308)."""
+        for status in (307, 308):
+            browser, data = self.post_and_follow(status)
+            self.assertEqual('http://localhost/raw/echo', browser.url)
+            self.assertEqual('POST', data['environ']['REQUEST_METHOD'])
+            self.assertEqual('name=Ada&x=%C3%A4', data['body'])
+            self.assertEqual('application/x-www-form-urlencoded',
+                             data['environ']['CONTENT_TYPE'])
+
+    def test_301_302_303_after_post_are_followed_with_get(self):
+        """RFC 9110 15.4.2-4: a user agent may (303: does) change POST to
+        GET; browsers do for all three."""
+        for status in (301, 302, 303):
+            browser, data = self.post_and_follow(status)
+            self.assertEqual('GET', data['environ']['REQUEST_METHOD'])
+            self.assertEqual('', data['body'])
+
+    def test_redirect_is_not_followed_when_followRedirects_is_off(self):
+        browser = self.layer.browser()
+        browser.followRedirects = False
+        browser.open('http://localhost/raw/redirect/308')
+        self.assertEqual('308 Permanent Redirect', browser.headers['status'])
 
     def test_each_browser_starts_without_cookies(self):
         first = self.layer.browser('http://localhost/cookie/set')

@@ -29,7 +29,7 @@ class SeedRecipeTest(unittest.TestCase):
 
     def test_wsgi_app_resource_is_the_app_made_by_make_wsgi_app(self):
         response = self.layer.testapp().get('/')
-        self.assertEqual('Router', type(self.layer['wsgi_app']).__name__)
+        self.assertIs(self.layer.made, self.layer['wsgi_app'])
         self.assertIn('Hello from Pyramid', response.text)
 
 

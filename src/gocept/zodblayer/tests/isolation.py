@@ -120,27 +120,97 @@ class UndoTests:
         self.assertNotIn('layer', root)
 
 
-READ_ROOT = textwrap.dedent('''\
+OPEN_ROOT = textwrap.dedent('''\
     import sys
     import zodburi
     import ZODB
-    factory, dbkw = zodburi.resolve_uri(sys.argv[1])
-    db = ZODB.DB(factory(), **dbkw)
+    import ZODB.config
+    kind, where, key = sys.argv[1:4]
+    if kind == 'uri':
+        factory, dbkw = zodburi.resolve_uri(where)
+        db = ZODB.DB(factory(), **dbkw)
+    else:
+        db = ZODB.config.databaseFromURL(where)
     with db.transaction() as conn:
-        print(repr(conn.root().get(sys.argv[2])))
+        if sys.argv[4:]:
+            conn.root()[key] = sys.argv[4]
+        print(repr(conn.root().get(key)))
     db.close()
 ''')
 
 
-def read_in_subprocess(uri, key):
-    """Open `uri` in another process and return repr(root[key])."""
-    result = subprocess.run(
-        [sys.executable, '-c', READ_ROOT, uri, key],
+def open_in_subprocess(resource, where, key, value=None):
+    """Open a database (``zodb_uri`` or ``zodb_config``) in another process.
+
+    Reads ``root[key]``; with a `value`, commits ``root[key] = value``
+    first. Returns the ``subprocess.CompletedProcess``.
+    """
+    kind = {'zodb_uri': 'uri', 'zodb_config': 'config'}[resource]
+    return subprocess.run(
+        [sys.executable, '-c', OPEN_ROOT, kind, where, key]
+        + ([] if value is None else [value]),
         env=python_env(), capture_output=True, text=True, timeout=60)
+
+
+def read_in_subprocess(uri, key, resource='zodb_uri'):
+    """Open `uri` in another process and return repr(root[key])."""
+    result = open_in_subprocess(resource, uri, key)
     if result.returncode:
         raise AssertionError(
             f'subprocess failed ({result.returncode}):\n{result.stderr}')
     return result.stdout.strip()
+
+
+class ReadOnlyForOtherProcessesTests:
+    """Mixin: other processes read the layer's state through ``zodb_uri``
+    and ``zodb_config`` while the layer is set up, but cannot write it.
+
+    FileStorage admits a single writing process (the test process holds
+    its lock); with ``isolation='demo'`` a write of another process would
+    land in the layer's base storage and leak into every later test.
+    """
+
+    def test_zodb_uri_reads_the_layer_state_in_another_process(self):
+        self.assertEqual("'set up'", read_in_subprocess(
+            self.layer['zodb_uri'], 'layer'))
+
+    def test_zodb_config_reads_the_layer_state_in_another_process(self):
+        self.assertEqual("'set up'", read_in_subprocess(
+            self.layer['zodb_config'], 'layer', resource='zodb_config'))
+
+    def _assert_write_refused(self, resource):
+        result = open_in_subprocess(
+            resource, self.layer[resource], 'intruder', 'written')
+        self.assertNotEqual(0, result.returncode, result.stdout)
+        self.assertIn('ReadOnlyError', result.stderr)
+        self.assertEqual('None', read_in_subprocess(
+            self.layer[resource], 'intruder', resource=resource))
+
+    def test_writer_through_zodb_uri_gets_ReadOnlyError(self):
+        self._assert_write_refused('zodb_uri')
+
+    def test_writer_through_zodb_config_gets_ReadOnlyError(self):
+        self._assert_write_refused('zodb_config')
+
+
+class SecondWriterTests:
+    """Mixin for ``isolation='copy'`` on a server: another process may
+    write the test's own database through ``zodb_uri``/``zodb_config``."""
+
+    def _assert_second_writer(self, resource):
+        result = open_in_subprocess(
+            resource, self.layer[resource], 'second', 'writer')
+        self.assertEqual(0, result.returncode, result.stderr)
+        connection = self.layer['zodbConnection']
+        transaction.abort()
+        connection.sync()
+        self.assertEqual('writer', self.layer['zodbRoot']['second'])
+
+    def test_zodb_uri_takes_a_second_writer(self):
+        self._assert_second_writer('zodb_uri')
+
+    def test_zodb_config_takes_a_second_writer(self):
+        self._assert_second_writer('zodb_config')
 
 
 def python_env():

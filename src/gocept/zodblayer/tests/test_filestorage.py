@@ -38,14 +38,11 @@ class DerivedLayer(plone.testing.Layer):
 DERIVED = DerivedLayer(name='FileStorageLayer:Derived', module=__name__)
 
 
-class FileStorageIsolationTest(isolation.IsolationTests, unittest.TestCase):
+class FileStorageIsolationTest(isolation.IsolationTests,
+                               isolation.ReadOnlyForOtherProcessesTests,
+                               unittest.TestCase):
 
     layer = FILLED
-
-    def test_zodb_uri_opens_layer_state_in_another_process(self):
-        self.assertEqual(
-            "'set up'", isolation.read_in_subprocess(
-                self.layer['zodb_uri'] + '&read_only=1', 'layer'))
 
     def test_per_test_database_is_a_DemoStorage_over_the_layer(self):
         storage = self.layer['zodbDB'].storage
@@ -54,6 +51,7 @@ class FileStorageIsolationTest(isolation.IsolationTests, unittest.TestCase):
 
 
 class FileStorageCopyTest(isolation.IsolationTests, isolation.UndoTests,
+                          isolation.ReadOnlyForOtherProcessesTests,
                           unittest.TestCase):
 
     layer = FILLED_COPY
@@ -65,7 +63,6 @@ class FileStorageCopyTest(isolation.IsolationTests, isolation.UndoTests,
     def test_zodb_uri_opens_test_state_in_another_process(self):
         self.layer['zodbRoot']['written'] = 'in test'
         transaction.commit()
-        self.layer['zodbDB'].close()
         self.assertEqual(
             "'in test'", isolation.read_in_subprocess(
                 self.layer['zodb_uri'], 'written'))

@@ -141,6 +141,29 @@ class PostgreSQLLifecycleTest(unittest.TestCase):
             os.path.dirname(tempdir), 'gocept.zodblayer.pg.')
         self.assertFalse(os.path.exists(tempdir))
 
+    def test_server_set_up_in_a_thread_that_ended_keeps_serving(self):
+        layer = gocept.zodblayer.PostgreSQLLayer(
+            name='PostgreSQLLayer:Thread', module=__name__)
+        gocept.zodblayer.tests.test_zeo.set_up_in_a_thread_that_ends(layer)
+        self.addCleanup(layer.tearDown)
+        self.assertEqual([(1,)], query(layer['postgresql_dsn'], 'SELECT 1'))
+        result = subprocess.run(
+            [sys.executable, '-c',
+             'import sys, psycopg2; psycopg2.connect(sys.argv[1]).close()',
+             layer['postgresql_dsn']],
+            capture_output=True, text=True, timeout=60,
+            env=gocept.zodblayer._process.python_env())
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIsNone(layer.process.poll())
+
+    def test_server_set_up_in_a_thread_stops_on_kill_9_of_the_process(self):
+        test_zeo = gocept.zodblayer.tests.test_zeo
+        pid, tempdir = test_zeo.kill_after_set_up_in_a_thread('POSTGRESQL')
+        test_zeo.wait_until_gone(pid)
+        gocept.zodblayer._tempdir.remove_stale(
+            os.path.dirname(tempdir), 'gocept.zodblayer.pg.')
+        self.assertFalse(os.path.exists(tempdir))
+
     def test_external_server_is_used_from_environment(self):
         dsn = 'host=/nonexistent dbname=postgres'
         os.environ['GOCEPT_POSTGRESQL_DSN'] = dsn

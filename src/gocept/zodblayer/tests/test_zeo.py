@@ -62,6 +62,72 @@ def processes_mentioning(text):
     return found
 
 
+def set_up_in_a_thread_that_ends(layer):
+    """Call ``layer.setUp()`` in a thread; return once the OS thread is gone.
+
+    Some runners and pytest plugins set fixtures up in worker threads.
+    Linux's parent-death signal fires when the forking thread has left the
+    kernel, which is later than ``join()`` returns: wait for that.
+    """
+    errors = []
+
+    def set_up():
+        try:
+            layer.setUp()
+        except BaseException as e:
+            errors.append(e)
+
+    thread = threading.Thread(target=set_up, name='fixture set-up')
+    thread.start()
+    thread.join(180)
+    if errors:
+        raise errors[0]
+    task = f'/proc/self/task/{thread.native_id}'
+    deadline = time.monotonic() + 30
+    while os.path.exists(task):
+        if time.monotonic() > deadline:
+            raise AssertionError(f'{task} did not end')
+        threading.Event().wait(0.01)
+
+
+KILLED_AFTER_SET_UP_IN_A_THREAD = textwrap.dedent('''\
+    import os
+    import signal
+    import sys
+    import threading
+    import gocept.zodblayer
+    import gocept.zodblayer.tests.test_zeo as test_zeo
+    layer = getattr(gocept.zodblayer, sys.argv[1])
+    test_zeo.set_up_in_a_thread_that_ends(layer)
+    process = (layer.process if sys.argv[1] == 'POSTGRESQL'
+               else layer._server.process.process)
+    print(process.pid, layer.tempdir, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+''')
+
+
+def kill_after_set_up_in_a_thread(layer_name):
+    """Set `layer_name` up in a subprocess (in a thread that ends there),
+    then kill that process with SIGKILL; return (server pid, temp dir)."""
+    result = subprocess.run(
+        [sys.executable, '-c', KILLED_AFTER_SET_UP_IN_A_THREAD, layer_name],
+        capture_output=True, text=True,
+        env=gocept.zodblayer._process.python_env(), timeout=180)
+    if result.returncode != -9:
+        raise AssertionError(
+            f'status {result.returncode}, not killed:\n{result.stderr}')
+    pid, tempdir = result.stdout.split()
+    return int(pid), tempdir
+
+
+def wait_until_gone(pid, timeout=30):
+    deadline = time.monotonic() + timeout
+    while process_exists(pid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f'server {pid} survived the test process')
+        threading.Event().wait(0.05)
+
+
 def temp_dir_in(message):
     """The layer's temp dir, named in a ServerStartError's command line."""
     for word in message.split():
@@ -73,7 +139,9 @@ def temp_dir_in(message):
     raise AssertionError(f'no temp dir in {message!r}')
 
 
-class ZEOIsolationTest(isolation.IsolationTests, unittest.TestCase):
+class ZEOIsolationTest(isolation.IsolationTests,
+                       isolation.ReadOnlyForOtherProcessesTests,
+                       unittest.TestCase):
 
     layer = FILLED
 
@@ -82,19 +150,15 @@ class ZEOIsolationTest(isolation.IsolationTests, unittest.TestCase):
         self.assertEqual('127.0.0.1', host)
         self.assertGreater(port, 0)
         self.assertEqual(
-            f'zeo://127.0.0.1:{port}', self.layer['zodb_uri'])
+            f'zeo://127.0.0.1:{port}?read_only=1', self.layer['zodb_uri'])
         self.assertEqual(
             'ClientStorage',
             type(self.layer['zodbDB'].storage.base).__name__)
 
-    def test_zodb_uri_opens_layer_state_in_another_process(self):
-        self.assertEqual(
-            "'set up'",
-            isolation.read_in_subprocess(self.layer['zodb_uri'], 'layer'))
 
 
 class ZEOCopyTest(isolation.IsolationTests, isolation.UndoTests,
-                  unittest.TestCase):
+                  isolation.SecondWriterTests, unittest.TestCase):
 
     layer = FILLED_COPY
 
@@ -234,6 +298,22 @@ class ZEOLayerLifecycleTest(unittest.TestCase):
         gocept.zodblayer._tempdir.remove_stale(
             os.path.dirname(tempdir), 'gocept.zodblayer.')
         self.assertFalse(os.path.exists(tempdir))
+
+    def test_server_set_up_in_a_thread_that_ended_keeps_serving(self):
+        layer = self.make_layer()
+        set_up_in_a_thread_that_ends(layer)
+        self.addCleanup(layer.tearDown)
+        with layer['zodbDB'].transaction() as connection:
+            connection.root()['after'] = 'the thread ended'
+        self.assertEqual(
+            "'the thread ended'",
+            isolation.read_in_subprocess(layer['zodb_uri'], 'after'))
+        self.assertTrue(layer._server.process.running)
+
+    def test_server_set_up_in_a_thread_stops_on_kill_9_of_the_process(self):
+        pid, tempdir = kill_after_set_up_in_a_thread('ZEO')
+        self.addCleanup(shutil.rmtree, tempdir, ignore_errors=True)
+        wait_until_gone(pid)
 
 
 class DerivedFromFilledTest(isolation.DerivedLayerTests, unittest.TestCase):

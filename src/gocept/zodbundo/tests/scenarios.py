@@ -2,7 +2,6 @@
 
 `UndoScenarios` is a mixin run by one TestCase class per storage layer.
 """
-import os
 import re
 import time
 
@@ -13,6 +12,7 @@ import ZODB.POSException
 
 import gocept.zodbundo
 import gocept.zodbundo.ids
+import gocept.zodbundo.tests.digest
 
 
 class Counting:
@@ -77,28 +77,10 @@ class UndoScenarios:
         return self.root[name]._p_oid
 
     def written_state(self):
-        """What would change if anything were written."""
-        storage = self.db.storage
-        newest = storage.undoLog(0, 1)
-        # The newest undo id is the base64 of the last tid.
-        return ([e['id'] for e in newest], self.storage_size())
-
-    def storage_size(self):
-        storage = self.db.storage
-        file_name = getattr(storage, '_file_name', None)
-        if file_name is not None:
-            return os.path.getsize(file_name)
-        adapter = getattr(storage, '_adapter', None)
-        if adapter is not None:  # RelStorage: count the rows
-            conn, cursor = adapter.connmanager.open_for_load()
-            try:
-                cursor.execute(
-                    'SELECT (SELECT COUNT(*) FROM object_state),'
-                    ' (SELECT COUNT(*) FROM "transaction")')
-                return cursor.fetchall()
-            finally:
-                adapter.connmanager.rollback_and_close(conn, cursor)
-        return None  # ZEO: the server's file is out of reach
+        """What would change if anything were written: the last tid and a
+        digest of every record the storage holds (read through its
+        iterator, so over ZEO the server's data)."""
+        return gocept.zodbundo.tests.digest.storage_state(self.db.storage)
 
     def other_connection_values(self, *names):
         manager = transaction.TransactionManager()
@@ -132,6 +114,15 @@ class UndoScenarios:
         self.assertIn('Undo', newest.description)
         self.tool.undo(info.tid)
         self.assertEqual(['B', 'B', 'B'], self.values('a', 'b', 'c'))
+
+    def test_undo_accepts_the_undo_log_id(self):
+        self.make_objects('a')
+        self.set_values('B', 'a')
+        undo_id = self.db.storage.undoLog(0, 1)[0]['id']
+        for value in (undo_id, undo_id.decode('ascii')):
+            self.assertTrue(self.tool.preview(value).clean)
+        self.tool.undo(undo_id)
+        self.assertEqual(['A'], self.values('a'))
 
     def test_undo_accepts_hex_forms_and_records_user_and_note(self):
         self.make_objects('a')
@@ -222,6 +213,35 @@ class UndoScenarios:
         self.assertEqual([y.hex(), x.hex()], info.extension['undo_of'])
         self.assertEqual(['A', 'A', 'Z'], self.values('a', 'b', 'c'))
 
+    def test_undoing_twice_says_already_undone_by_whom(self):
+        self.make_objects('a', 'b')
+        x = self.set_values('B', 'a', 'b')
+        first = self.tool.undo([x], note='oops').tid
+        before = self.written_state()
+        with self.assertRaises(gocept.zodbundo.UndoConflict) as caught:
+            self.tool.undo([x])
+        message = str(caught.exception)
+        self.assertIn('already undone by {}'.format(first.hex()), message)
+        self.assertIn('oops', message)
+        plan = caught.exception.plan
+        self.assertTrue(plan.already_undone)
+        self.assertIn('to redo it, undo {}'.format(first.hex()),
+                      plan.conflicts[0].reason)
+        self.assertEqual(before, self.written_state())
+        self.assertEqual(['A', 'A'], self.values('a', 'b'))
+
+    def test_cascade_that_changes_nothing_is_refused(self):
+        self.make_objects('a')
+        x = self.set_values('B', 'a')
+        self.tool.undo([x])
+        before = self.written_state()
+        for call in (self.tool.preview, self.tool.undo):
+            with self.assertRaises(gocept.zodbundo.Refused) as caught:
+                call([x], cascade=True)
+            self.assertIn('Nothing to undo', str(caught.exception))
+            self.assertIn('already undone', str(caught.exception))
+        self.assertEqual(before, self.written_state())
+
     # 5. revert
 
     def test_revert_restores_one_object_when_undo_conflicts(self):
@@ -234,6 +254,40 @@ class UndoScenarios:
         self.assertEqual(['A', 'B'], self.values('a', 'b'))
         self.assertEqual(info.tid, self.tool.history(self.oid('a'))[0].tid)
         self.assertIn('Revert', self.tool.log(limit=1)[0].description)
+
+    def test_revert_preview_lists_every_discarded_later_change(self):
+        self.make_objects('a')
+        x = self.set_values('B', 'a', note='bad import')
+        self.root['a']['other'] = 'kept?'
+        later = self.commit('unrelated key, later', user='bob',
+                            obj=self.root['a'])
+        plan = self.tool.preview_revert(self.oid('a'), before=x)
+        self.assertEqual([later, x], [i.tid for i in plan.discarded])
+        self.assertEqual('unrelated key, later',
+                         plan.discarded[0].description)
+        self.assertEqual('bob', plan.discarded[0].user)
+        self.assertEqual(later, plan.current_tid)
+        self.assertIn(later.hex(), str(plan))
+        self.assertEqual(
+            [later.hex(), x.hex()],
+            [i['tid'] for i in plan.as_json()['discarded']])
+        info = self.tool.revert(self.oid('a'), before=x, plan=plan)
+        self.assertEqual(
+            [later.hex(), x.hex()],
+            info.extension['revert_of']['discarded'])
+        self.refresh()
+        self.assertNotIn('other', self.root['a'])
+
+    def test_revert_with_a_stale_plan_is_refused(self):
+        self.make_objects('a')
+        x = self.set_values('B', 'a')
+        plan = self.tool.preview_revert(self.oid('a'), before=x)
+        self.set_values('C', 'a')
+        before = self.written_state()
+        with self.assertRaises(gocept.zodbundo.Refused) as caught:
+            self.tool.revert(self.oid('a'), before=x, plan=plan)
+        self.assertIn('changed since the preview', str(caught.exception))
+        self.assertEqual(before, self.written_state())
 
     def test_revert_refuses_object_that_did_not_exist_before(self):
         x = self.make_objects('new')
@@ -253,6 +307,36 @@ class UndoScenarios:
         tids['alice2'] = self.set_values('3', 'a', note='import run 2',
                                          user='alice')
         return tids
+
+    def test_zope_user_names_and_multi_line_descriptions(self):
+        # issue 11 item 7: Zope stores '<user folder path> <id>' and its
+        # own undo notes span lines.
+        self.make_objects('a', 'b')
+        root_user = self.set_values('1', 'a', note='edit by admin',
+                                    user=' admin')
+        inner = self.set_values('2', 'b', note='/shop\nUndo /shop',
+                                user='shop/inner editor')
+        for wanted, expected in (
+                ('admin', [root_user]), (' admin', [root_user]),
+                ('editor', [inner]), ('shop/inner', [inner]),
+                ('/shop/inner', [inner]), ('shop/inner editor', [inner]),
+                ('/shop/inner/editor', [inner]), ('shop', [])):
+            self.assertEqual(
+                expected, [i.tid for i in self.tool.log(user=wanted)],
+                wanted)
+        self.assertEqual(
+            [inner], [i.tid for i in self.tool.log(description='^Undo')])
+        info = self.tool.log(limit=1)[0]
+        self.assertEqual('editor', info.user_id)
+        self.assertEqual('/shop/inner', info.user_folder)
+        line = str(info)
+        self.assertNotIn('\n', line)
+        self.assertIn('editor (/shop/inner)  /shop\\nUndo /shop', line)
+        admin = self.tool.log(limit=2)[1]
+        self.assertEqual('/', admin.user_folder)
+        self.assertIn('  admin  edit by admin', str(admin))
+        self.assertEqual('shop/inner editor', info.as_json()['user'])
+        self.assertEqual('editor', info.as_json()['user_id'])
 
     def test_log_is_newest_first_with_limit(self):
         tids = self.make_log()
@@ -318,6 +402,25 @@ class UndoScenarios:
         with self.assertRaises(gocept.zodbundo.BadId) as caught:
             self.tool.history('0x7fffffff')
         self.assertIn('Unknown oid 000000007fffffff', str(caught.exception))
+
+    def test_swapped_oid_and_tid_are_named(self):
+        # issue 11 item 8: `history TID`, `revert TID --before OID`.
+        self.make_objects('a')
+        x = self.set_values('B', 'a')
+        oid = self.oid('a')
+        for call, expected in (
+                (lambda: self.tool.history(x), 'looks like a tid'),
+                (lambda: self.tool.log(oid=x), 'looks like a tid'),
+                (lambda: self.tool.show(oid), 'looks like an oid'),
+                (lambda: self.tool.preview(oid), 'looks like an oid'),
+                (lambda: self.tool.preview_revert(x, before=oid),
+                 'looks like an oid'),
+                (lambda: self.tool.preview_revert(x, before=x),
+                 'looks like a tid')):
+            with self.assertRaises(gocept.zodbundo.BadId) as caught:
+                call()
+            self.assertIn(expected, str(caught.exception))
+            self.assertNotIn('\n', str(caught.exception))
 
     def test_unknown_oid_error_names_the_storage(self):
         x = self.make_objects('a')

@@ -11,10 +11,13 @@ import unittest
 
 import persistent.mapping
 import transaction
+import zc.lockfile
 import ZODB
 import ZODB.FileStorage
 
 import gocept.zodbundo.cli
+import gocept.zodbundo.opening
+import gocept.zodbundo.tests.digest
 import gocept.zodbundo.tests.layers
 
 
@@ -69,8 +72,9 @@ class SeedFile:
         with self.open() as root:
             return [root[name]['value'] for name in 'ab']
 
-    def size(self):
-        return os.path.getsize(self.path)
+    def state(self):
+        """Last tid and digest of every record: what a write changes."""
+        return gocept.zodbundo.tests.digest.file_state(self.path)
 
 
 class FileCommandTests(SeedFile, unittest.TestCase):
@@ -102,12 +106,12 @@ class FileCommandTests(SeedFile, unittest.TestCase):
             [c['class_name'] for c in json.loads(out)['changes']])
 
     def test_undo_is_a_dry_run_without_commit(self):
-        size = self.size()
+        state = self.state()
         code, out, err = run('--file', self.path, 'undo', self.x)
         self.assertEqual(0, code, err)
         self.assertIn('clean', out)
         self.assertIn('Dry run', out)
-        self.assertEqual(size, self.size())
+        self.assertEqual(state, self.state())
         self.assertEqual(['B', 'B'], self.values())
 
     def test_undo_commit(self):
@@ -126,7 +130,7 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         with self.open() as root:
             root['a']['value'] = 'C'
             later = self.commit('later change')
-        size = self.size()
+        state = self.state()
         code, out, err = run('--file', self.path, 'undo', self.x)
         self.assertEqual(1, code)
         self.assertIn('conflict', out)
@@ -134,22 +138,115 @@ class FileCommandTests(SeedFile, unittest.TestCase):
         code, out, err = run('--file', self.path, 'undo', self.x, '--commit')
         self.assertEqual(1, code)
         self.assertIn('Nothing written', out)
-        self.assertEqual(size, self.size())
+        self.assertEqual(state, self.state())
         code, out, err = run('--file', self.path, 'undo', self.x,
                              '--cascade', '--commit')
         self.assertEqual(0, code, err)
         self.assertEqual(['A', 'A'], self.values())
 
+    def test_dry_run_agrees_with_commit_on_an_undo_writing_twice(self):
+        # issue 11 item 3: one undo transaction undoing two changes of an
+        # object writes two records of it; a later rewrite without change
+        # does not make undoing it conflict.
+        with self.open() as root:
+            root['a']['value'] = 'C'
+            second = self.commit('second change')
+        code, out, err = run('--file', self.path, '--json', 'undo', second,
+                             self.x, '--commit')
+        self.assertEqual(0, code, err)
+        both = json.loads(out)['transaction']['tid']
+        with self.open() as root:
+            root['a']._p_changed = True
+            self.commit('rewrite unchanged')
+        code, out, err = run('--file', self.path, 'undo', both)
+        self.assertEqual(0, code, out)
+        self.assertIn('clean', out)
+        code, out, err = run('--file', self.path, 'undo', both, '--commit')
+        self.assertEqual(0, code, out)
+        self.assertEqual(['C', 'B'], self.values())
+
+    def test_undoing_twice_points_to_the_first_undo(self):
+        code, out, err = run('--file', self.path, '--json', 'undo', self.x,
+                             '--commit', '--note', 'first undo')
+        self.assertEqual(0, code, err)
+        first = json.loads(out)['transaction']['tid']
+        for commit in ((), ('--commit',)):
+            code, out, err = run('--file', self.path, 'undo', self.x,
+                                 *commit)
+            self.assertEqual(1, code, out + err)
+            self.assertIn('already undone by {}'.format(first), out)
+            self.assertIn('first undo', out)
+            self.assertIn('to redo it, undo {}'.format(first), out)
+            self.assertNotIn('--cascade', out)
+        code, out, err = run('--file', self.path, 'undo', self.x,
+                             '--cascade', '--commit')
+        self.assertEqual(1, code, out + err)
+        self.assertIn('Nothing to undo', err)
+
+    def test_swapped_arguments_are_named(self):
+        code, out, err = run('--file', self.path, 'history', self.x)
+        self.assertEqual(2, code)
+        self.assertIn('looks like a tid (an oid was expected)', err)
+        code, out, err = run('--file', self.path, 'revert', self.x,
+                             '--before', self.oid_a)
+        self.assertEqual(2, code)
+        self.assertIn('looks like an oid (a tid was expected)', err)
+
+    def test_version_and_help(self):
+        code, out, err = run('--version')
+        self.assertEqual(0, code)
+        self.assertRegex(out, r'^zodb-undo \S+')
+        code, out, err = run('--help')
+        self.assertEqual(0, code)
+        self.assertTrue(out.rstrip().splitlines()[-1].strip().startswith(
+            'zodb-undo --file'), out)
+        parser = gocept.zodbundo.cli.make_parser()
+        commands = parser._subparsers._group_actions[0].choices
+        for name, command in [('zodb-undo', parser)] + list(
+                commands.items()):
+            for action in command._actions:
+                if action.dest not in ('help', 'command'):
+                    self.assertTrue(action.help, (name, action.dest))
+
     def test_revert(self):
         code, out, err = run('--file', self.path, 'revert', self.oid_a,
                              '--before', self.x)
         self.assertEqual(0, code, err)
-        self.assertIn('dry run', out)
+        self.assertIn('Dry run', out)
         self.assertEqual(['B', 'B'], self.values())
         code, out, err = run('--file', self.path, 'revert', self.oid_a,
                              '--before', self.x, '--commit')
         self.assertEqual(0, code, err)
         self.assertEqual(['A', 'B'], self.values())
+
+    def test_revert_lists_the_later_changes_it_discards(self):
+        with self.open() as root:
+            root['a']['other'] = 'later, unrelated'
+            later = self.commit('another key of a', user='bob')
+        state = self.state()
+        code, out, err = run('--file', self.path, 'revert', self.oid_a,
+                             '--before', self.x)
+        self.assertEqual(0, code, err)
+        lines = out.splitlines()
+        self.assertIn('discarding the changes of 2 transaction(s)', lines[0])
+        self.assertTrue(lines[1].strip().startswith(later), out)
+        self.assertIn('another key of a', lines[1])
+        self.assertIn('bob', lines[1])
+        self.assertTrue(lines[2].strip().startswith(self.x), out)
+        self.assertEqual(state, self.state())
+        code, out, err = run('--file', self.path, '--json', 'revert',
+                             self.oid_a, '--before', self.x)
+        discarded = json.loads(out)['plan']['discarded']
+        self.assertEqual([later, self.x], [d['tid'] for d in discarded])
+        self.assertEqual('another key of a', discarded[0]['description'])
+        code, commit_out, err = run('--file', self.path, 'revert',
+                                    self.oid_a, '--before', self.x,
+                                    '--commit')
+        self.assertEqual(0, code, err)
+        self.assertEqual(lines[:3], commit_out.splitlines()[:3])
+        self.assertIn('Committed', commit_out)
+        with self.open() as root:
+            self.assertNotIn('other', root['a'])
 
     def test_revert_dry_run_refuses_what_commit_refuses(self):
         code, out, err = run('--file', self.path, 'revert', self.oid_a,
@@ -188,7 +285,15 @@ class FileCommandTests(SeedFile, unittest.TestCase):
                                  '--commit')
             self.assertEqual(1, code)
             self.assertEqual(1, len(err.splitlines()), err)
-            self.assertIn('LockError', err)
+            self.assertIn('is locked: the application', err)
+            self.assertIn('Stop it, or undo through its ZEO server', err)
+            # Callers that fall back to reading catch it as LockError.
+            with self.assertRaises(zc.lockfile.LockError):
+                gocept.zodbundo.cli.open_db(
+                    gocept.zodbundo.cli.make_parser().parse_args(
+                        ['--file', self.path, 'log']), writing=True)
+            code, out, err = run('--file', self.path, 'log')
+            self.assertEqual(0, code, err)
 
     def test_bad_tid_is_a_one_line_usage_error(self):
         code, out, err = run('--file', self.path, 'undo', 'nothex')
@@ -248,9 +353,10 @@ class NoServerTests(unittest.TestCase):
         with socket.socket() as s:  # a port nobody listens on
             s.bind(('127.0.0.1', 0))
             port = s.getsockname()[1]
-        timeout = gocept.zodbundo.cli.ZEO_TIMEOUT
-        gocept.zodbundo.cli.ZEO_TIMEOUT = 0.5
-        self.addCleanup(setattr, gocept.zodbundo.cli, 'ZEO_TIMEOUT', timeout)
+        timeout = gocept.zodbundo.opening.ZEO_TIMEOUT
+        gocept.zodbundo.opening.ZEO_TIMEOUT = 0.5
+        self.addCleanup(
+            setattr, gocept.zodbundo.opening, 'ZEO_TIMEOUT', timeout)
         code, out, err = run('--zeo', '127.0.0.1:{}'.format(port), 'log')
         self.assertEqual(1, code)
         self.assertEqual(
@@ -340,6 +446,7 @@ class ZEOCommandTests(unittest.TestCase):
     def test_real_process_reports_a_conflict_over_zeo_once(self):
         self.root['a']['value'] = 'C'
         transaction.commit()
+        state = gocept.zodbundo.tests.digest.storage_state(self.db.storage)
         argv, env = command()
         result = subprocess.run(
             argv + ['--zeo', self.zeo, 'undo', self.x, '--commit'],
@@ -347,6 +454,9 @@ class ZEOCommandTests(unittest.TestCase):
         self.assertEqual(1, result.returncode, result.stderr)
         self.assertIn('conflict', result.stdout)
         self.assertIn('Nothing written.', result.stdout)
+        self.assertEqual(
+            state, gocept.zodbundo.tests.digest.storage_state(
+                self.db.storage))
         # No log line of the ZEO client repeating the server's error.
         self.assertEqual('', result.stderr)
 
@@ -367,9 +477,13 @@ class RelStorageCommandTests(unittest.TestCase):
         code, out, err = run('--config', config, 'log', '--limit', '1')
         self.assertEqual(0, code, err)
         self.assertTrue(out.startswith(x), out)
+        state = gocept.zodbundo.tests.digest.storage_state(
+            self.layer['zodbDB'].storage)
         code, out, err = run('--config', config, 'undo', x)
         self.assertEqual(0, code, err)
         self.assertIn('checked by analysis', out)  # opened read-only
+        self.assertEqual(state, gocept.zodbundo.tests.digest.storage_state(
+            self.layer['zodbDB'].storage))
         code, out, err = run('--config', config, 'undo', x, '--commit')
         self.assertEqual(0, code, err)
         transaction.begin()

@@ -1,3 +1,4 @@
+import base64
 import unittest
 
 import gocept.zodbundo
@@ -41,6 +42,27 @@ class ParseTests(unittest.TestCase):
         self.assertEqual(b'A9AXmR877bs=', gocept.zodbundo.ids.undo_id(TID))
         self.assertEqual(TID, gocept.zodbundo.ids.tid_from_undo_id(
             'A9AXmR877bs='))
+
+    def test_accepts_the_ids_zope_and_undo_log_show(self):
+        # issue 11 item 6: the ZMI Undo tab's checkbox value is base64 of
+        # the undoLog id (App.Undo.encode64), followed by time and note.
+        undo_id = gocept.zodbundo.ids.undo_id(TID)
+        zmi = base64.b64encode(undo_id).decode('ascii')
+        for value in (undo_id, undo_id.decode('ascii'), zmi,
+                      zmi + '\n 2024/05/01 12:00:00 GMT+2 /shop edit'):
+            self.assertEqual(TID, gocept.zodbundo.ids.parse_tid(value),
+                             value)
+        self.assertEqual(
+            bytes.fromhex('040d5782ab811a22'),
+            gocept.zodbundo.ids.parse_tid('QkExWGdxdUJHaUk9'))
+        self.assertEqual(
+            bytes.fromhex('040d5782ab811a22'),
+            gocept.zodbundo.ids.parse_tid('BA1XgquBGiI='))
+
+    def test_bad_tid_error_names_every_accepted_form(self):
+        self.assertBad('BA1XgquBGi', 'undoLog() id such as BA1XgquBGiI=')
+        self.assertBad('BA1XgquBGi', 'ZMI Undo tab')
+        self.assertBad('BA1XgquBGi', '0x-prefixed hex')
 
     def test_time_to_tid_round_trips_within_a_microsecond(self):
         when = gocept.zodbundo.ids.tid_time(TID)

@@ -11,6 +11,7 @@ import ZODB.FileStorage
 import ZODB.MappingStorage
 
 import gocept.zodbundo
+from gocept.zodbundo.tests.digest import storage_state
 
 
 def committed_db(storage):
@@ -28,6 +29,7 @@ class RefusalTests(unittest.TestCase):
     def assertRefused(self, db, *names):
         tool = gocept.zodbundo.UndoTool(db)
         last = db.lastTransaction()
+        state = storage_state(db.storage)
         for call in (lambda: tool.preview(last),
                      lambda: tool.undo(last),
                      lambda: tool.log(),
@@ -39,6 +41,7 @@ class RefusalTests(unittest.TestCase):
             for name in names:
                 self.assertIn(name, message)
         self.assertEqual(last, db.lastTransaction())
+        self.assertEqual(state, storage_state(db.storage))
 
     def test_mapping_storage_is_refused_by_name(self):
         db = committed_db(ZODB.MappingStorage.MappingStorage('memory'))

@@ -9,6 +9,7 @@ import ZODB.DemoStorage
 import gocept.zodbundo
 import gocept.zodbundo.tests.layers
 import gocept.zodbundo.tests.scenarios
+from gocept.zodbundo.tests.digest import storage_state
 
 
 class FileStorageTests(gocept.zodbundo.tests.scenarios.UndoScenarios,
@@ -42,6 +43,7 @@ class HistoryFreeRelStorageTests(unittest.TestCase):
 
     def assertRefused(self, db, *expected):
         tool = gocept.zodbundo.UndoTool(db)
+        state = storage_state(self.layer['zodbDB'].storage)
         for call in (lambda: tool.preview(self.tid),
                      lambda: tool.undo(self.tid),
                      lambda: tool.log()):
@@ -51,6 +53,8 @@ class HistoryFreeRelStorageTests(unittest.TestCase):
                 self.assertIn(text, str(caught.exception))
         transaction.begin()
         self.assertEqual(1, self.layer['zodbRoot']['x'])
+        self.assertEqual(
+            state, storage_state(self.layer['zodbDB'].storage))
 
     def test_history_free_relstorage_is_refused_by_name(self):
         self.assertRefused(
