@@ -40,3 +40,13 @@ class ConventionsTest(unittest.TestCase):
                            for name in names):
                         users.append(f'{path.relative_to(ROOT)}:{node.lineno}')
         self.assertEqual([], users)
+
+    def test_every_benchmark_has_check_for_tox(self):
+        """tox's bench env runs each with --check, which exits 1 on a
+        missed target."""
+        tox = (ROOT / 'tox.ini').read_text(encoding='utf-8')
+        for path in sorted((ROOT / 'bench').glob('*.py')):
+            with self.subTest(path.name):
+                self.assertIn("add_argument('--check'", path.read_text(
+                    encoding='utf-8'))
+                self.assertIn(f'python bench/{path.name} --check', tox)
