@@ -20,7 +20,11 @@ import venv
 
 HERE = pathlib.Path(__file__).resolve().parent
 VENV = HERE / '.venv'
-PINS = ['zc.buildout==6.0.1', 'setuptools==81.0.0', 'wheel==0.48.0']
+# Installed into the virtualenv, in the versions constraints.txt pins. The
+# recipes too: buildout loading them from eggs beside its own `zc`
+# namespace package warns on every run.
+TOOLS = ['zc.buildout', 'setuptools', 'wheel', 'zc.recipe.egg',
+         'zc.recipe.testrunner']
 # Debian package -> how to tell it is there. gocept.zodblayer starts
 # PostgreSQL clusters, gocept.rrdmerge runs rrdtool, the real-browser tests
 # drive Chromium.
@@ -64,13 +68,25 @@ def install_system_packages():
                      ' above says why (or run with --no-system-packages).')
 
 
-def installed(python):
+def pins():
+    """Return the `name==version` lines of constraints.txt for TOOLS."""
+    wanted = {name.lower() for name in TOOLS}
+    with open(HERE / 'constraints.txt', encoding='utf-8') as f:
+        lines = [line.strip() for line in f]
+    found = [line for line in lines
+             if line.partition('==')[0].lower() in wanted]
+    if len(found) != len(wanted):
+        sys.exit('bootstrap: constraints.txt must pin ' + ', '.join(TOOLS))
+    return found
+
+
+def installed(python, pinned):
     """Return True when the virtualenv already has the pinned packages."""
     probe = subprocess.run(
         [python, '-m', 'pip', 'freeze', '--all'],
         capture_output=True, text=True, cwd=HERE)
     lines = {line.strip().lower() for line in probe.stdout.splitlines()}
-    return all(pin.lower() in lines for pin in PINS)
+    return all(pin.lower() in lines for pin in pinned)
 
 
 def main(argv=None):
@@ -90,10 +106,12 @@ def main(argv=None):
     if not python.exists():
         say(f'creating virtualenv {VENV.relative_to(HERE)}')
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    if installed(python):
+    pinned = pins()
+    if installed(python, pinned):
         say('zc.buildout is installed already')
     else:
-        run(python, '-m', 'pip', 'install', '--quiet', *PINS)
+        run(python, '-m', 'pip', 'install', '--quiet',
+            '--constraint', HERE / 'constraints.txt', *pinned)
     if not args.no_buildout:
         run(VENV / 'bin' / 'buildout', '-c', HERE / 'buildout.cfg')
     return 0

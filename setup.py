@@ -31,6 +31,7 @@ ZOPE = WSGI + [
 TEST = WSGI + ZEO + RELSTORAGE + WEB + ZOPE + [
     'hypothesis',
     'pytest',
+    'pytest-xdist',
     'requests',
     'selenium',
     'z3c.form',
@@ -80,7 +81,6 @@ setup(
         'BTrees',
         'persistent',
         'plone.testing',
-        'setuptools',
         'transaction',
         'trustme',
         'ZODB',

@@ -29,6 +29,7 @@ Contenders, each serving GET / with a small body on loopback:
 """
 
 import argparse
+import sys
 import errno
 import http.client
 import http.server
@@ -429,8 +430,15 @@ def main(argv=None):
                         help='turns the GETs are split into (default 20)')
     parser.add_argument('--clients', type=int, default=8,
                         help='clients at once in (c) (default 8)')
+    parser.add_argument('--check', action='store_true',
+                        help='exit 1 when a target is missed')
     args = parser.parse_args(argv)
     args.classic_cycles = min(args.classic_cycles, args.cycles)
+    verdicts = []
+
+    def say(line):
+        print(line)
+        verdicts.append(line)
 
     contenders = [Ours(), Classic(), HTTPServerLayer(), PytestHTTPServer()]
     for contender in contenders:
@@ -488,27 +496,28 @@ def main(argv=None):
     best_median = min(libraries, key=lambda n: cycles[n][0])
     best_mean = min(libraries, key=lambda n: cycles[n][1])
     print('\nratios: how many times faster ours is')
-    print(ratio_line('(a) vs classic recipe, mean',
+    say(ratio_line('(a) vs classic recipe, mean',
                      mean, cycles['classic recipe'][1], 50))
-    print(ratio_line('(a) vs classic recipe, median',
+    say(ratio_line('(a) vs classic recipe, median',
                      median, cycles['classic recipe'][0], 50))
-    print(ratio_line(f'(a) vs best library median ({best_median})',
+    say(ratio_line(f'(a) vs best library median ({best_median})',
                      median, cycles[best_median][0], 1.5))
-    print(ratio_line(f'(a) vs best library mean ({best_mean})',
+    say(ratio_line(f'(a) vs best library mean ({best_mean})',
                      mean, cycles[best_mean][1], 5))
     for (client, keep_alive), figures in rates.items():
         mode = 'keep-alive' if keep_alive else 'new connection'
         best = max(libraries, key=lambda n: figures[n][1])
         # Rates are inverse times: theirs / ours per request.
-        print(ratio_line(f'(b) {client} {mode}, at the median, vs {best}',
+        say(ratio_line(f'(b) {client} {mode}, at the median, vs {best}',
                          1 / figures['ours'][1], 1 / figures[best][1], 1))
     best = max(libraries, key=lambda n: concurrent[n])
-    print(ratio_line(f'(c) concurrency vs {best}',
+    say(ratio_line(f'(c) concurrency vs {best}',
                      1 / concurrent['ours'], 1 / concurrent[best], 1))
     for name in ('h11', 'http.server'):
-        print(ratio_line(f'(d) core vs {name}', cores['ours (http11)'],
+        say(ratio_line(f'(d) core vs {name}', cores['ours (http11)'],
                          cores[name], 1))
+    return 1 if args.check and any('MISSED' in v for v in verdicts) else 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -319,6 +319,9 @@ def main(argv=None):
                         help='runs of each route; the fastest counts')
     parser.add_argument('--cache', default=os.path.join(
         tempfile.gettempdir(), 'gocept.rrdmerge-bench'))
+    parser.add_argument('--check', action='store_true',
+                        help='exit 1 when a target is missed: ours not'
+                        ' bit-exact, or slower than rrdtool create --source')
     args = parser.parse_args(argv)
     version = subprocess.run(
         ['rrdtool'], capture_output=True, text=True).stdout.splitlines()[0]
@@ -397,6 +400,17 @@ def main(argv=None):
     print(f'--graph, 2 jobs, {n} files: {plain / n * 1000:.1f} ms/file'
           f' without, {drawn / n * 1000:.1f} ms/file with'
           f' ({drawn / plain:.2f}x); not part of the figures above')
+    missed = [
+        f'{name}, {jobs} job(s): '
+        + ('not bit-exact' if any(c[k] for k in (
+            'wrong', 'lost', 'invented', 'inexact')) else 'x ours > 2.5')
+        for name, jobs, n, elapsed, c in results
+        if name.startswith('gocept.rrdmerge,') or name.endswith('(binary)')
+        if any(c[k] for k in ('wrong', 'lost', 'invented', 'inexact'))
+        or elapsed / n / base[jobs] > 2.5]
+    print('targets (ours bit-exact; 3 backups at most 2.5x one): '
+          + ('; '.join(f'MISSED {m}' for m in missed) or 'met'))
+    return 1 if args.check and missed else 0
 
 
 def cpu_per_file(newdir, olddirs, rels, tmp, files=20, rounds=5):
@@ -442,4 +456,4 @@ def graph_run(args, newdir, olddir, rels, tmp):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

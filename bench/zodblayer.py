@@ -18,6 +18,7 @@ Measures, in one run:
 import argparse
 import os
 import shutil
+import sys
 import statistics
 import tempfile
 import time
@@ -190,8 +191,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true',
                         help='fewer repetitions (a smoke test)')
+    parser.add_argument('--check', action='store_true',
+                        help='exit 1 when a target is missed')
     args = parser.parse_args(argv)
     scale = 0.2 if args.quick else 1.0
+    missed = []
 
     def n(count):
         return max(3, int(count * scale))
@@ -232,6 +236,8 @@ def main(argv=None):
         pg_median = median_ms(pg_samples)
         print(f'PostgreSQLLayer setUp target < 2000 ms: {pg_median:.0f} ms'
               f' = {pg_median / 2000:.2f} of the budget')
+        if pg_median >= 2000:
+            missed.append('PostgreSQLLayer setUp')
 
         print()
         print('== per-test isolation: testSetUp + testTearDown (median) ==')
@@ -286,6 +292,8 @@ def main(argv=None):
             'plone.testing stackDemoStorage on FileStorage, minimal']
         print(f'FileStorageLayer demo / plone.testing FileStorage stack:'
               f' {ours / theirs:.2f}x (target <= 1.2x)')
+        if ours / theirs > 1.2:
+            missed.append('FileStorageLayer demo isolation')
         print(f'FileStorageLayer demo / minimal stackDemoStorage:'
               f' {ours / minimal:.2f}x')
 
@@ -318,7 +326,10 @@ def main(argv=None):
                   ' FileStorage)')
     finally:
         pg.tearDown()
+    for name in missed:
+        print(f'MISSED: {name}')
+    return 1 if args.check and missed else 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -18,6 +18,7 @@ Targets: setUp at most 1.2x, per-test overhead at most 1.0x, request at
 most 1.05x plone.testing's.
 """
 import argparse
+import sys
 import statistics
 import time
 
@@ -161,7 +162,10 @@ def main(argv=None):
     parser.add_argument('--requests', type=int, default=140,
                         help='tests that browse, per contender'
                              ' (default: 140)')
+    parser.add_argument('--check', action='store_true',
+                        help='exit 1 when a target is missed')
     args = parser.parse_args(argv)
+    missed = []
     if args.quick:
         args.rounds, args.tests, args.requests = 2, 40, 10
     contenders = [ours('demo'), plone_testing(), ours('copy')]
@@ -189,6 +193,8 @@ def main(argv=None):
     ratio = median_ms(set_up[ours_demo]) / median_ms(set_up[theirs])
     print(f'setUp ratio ours (demo) / plone.testing: {ratio:.2f}x'
           ' (target <= 1.2x)')
+    if ratio > 1.2:
+        missed.append('setUp')
     for index, title, target in ((0, 'per-test overhead', 1.0),
                                  (1, 'ZMI request: GET manage_main', 1.05),
                                  (2, 'adding a folder in the ZMI', None)):
@@ -201,7 +207,12 @@ def main(argv=None):
                  / median_ms(results[theirs][index]))
         goal = f' (target <= {target}x)' if target else ''
         print(f'{title} ratio ours (demo) / plone.testing: {ratio:.2f}x{goal}')
+        if target and ratio > target:
+            missed.append(title)
+    for name in missed:
+        print(f'MISSED: {name}')
+    return 1 if args.check and missed else 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -10,6 +10,7 @@ import time
 
 import plone.testing
 
+from gocept.zodblayer import _extras
 from gocept.zodblayer import _process
 from gocept.zodblayer import _tempdir
 
@@ -293,6 +294,7 @@ class PostgreSQLLayer(plone.testing.Layer):
         return self._cluster.process.process
 
     def setUp(self):
+        _extras.require('relstorage', 'psycopg2')
         external = os.environ.get(DSN_VARIABLE)
         if external:
             self['postgresql_dsn'] = external

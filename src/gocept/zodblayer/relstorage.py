@@ -2,6 +2,7 @@
 import itertools
 import os
 
+from gocept.zodblayer import _extras
 from gocept.zodblayer import _layer
 from gocept.zodblayer import postgresql
 
@@ -143,6 +144,7 @@ class RelStorageLayer(_layer.ZODBLayer):
         return database
 
     def open_database(self):
+        _extras.require('relstorage', 'relstorage', 'psycopg2')
         self._server = Server(self['postgresql_dsn'])
         self._dbname = f'gocept_zodblayer_{os.getpid()}_{next(_counter)}'
         self._server.create(self._dbname)

@@ -5,6 +5,7 @@ import sys
 import tempfile
 import time
 
+from gocept.zodblayer import _extras
 from gocept.zodblayer import _layer
 from gocept.zodblayer import _process
 
@@ -169,6 +170,7 @@ class ZEOLayer(_layer.ZODBLayer):
         return server, database
 
     def open_database(self):
+        _extras.require('zeo', 'ZEO')
         directory = os.path.join(self.tempdir, 'layer')
         os.mkdir(directory)
         server, database = self._start(directory, self.port)

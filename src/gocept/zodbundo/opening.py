@@ -215,8 +215,12 @@ def _interrupted_commit(path, pos, size):
 
 
 def _open_zeo(address, read_only, blobs):
-    import ZEO.ClientStorage
-    import ZEO.Exceptions
+    try:
+        import ZEO.ClientStorage
+        import ZEO.Exceptions
+    except ModuleNotFoundError:
+        raise CommandError('--zeo needs the extra "zeo": pip install'
+                           ' "gocept.layerkit[zeo]"') from None
     host, sep, port = address.rpartition(':')
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise UsageError('--zeo {!r}: expected HOST:PORT with a port from'

@@ -1,0 +1,1 @@
+"""A WSGI app that shows a city's weather, asked from an upstream API."""
