@@ -21,8 +21,8 @@ import waitress
 import ZODB
 import ZODB.FileStorage
 
+import gocept.wsgilayer.tests.chromium
 import gocept.zodbundo.web
-import gocept.zodbundo.web.tests.test_chromium
 
 
 SIZE = '1100,600'
@@ -72,8 +72,8 @@ def main(argv=None):
         server = waitress.create_server(app, sockets=[sock])
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        driver, profile = gocept.zodbundo.web.tests.test_chromium \
-            .start_chromium(window_size=SIZE)
+        driver, profile = gocept.wsgilayer.tests.chromium.start_chromium(
+            'zodbundo-screenshots-', window_size=SIZE)
         try:
             base = 'http://{}'.format(address)
             driver.get(base + '/?token=screenshot')

@@ -1,18 +1,15 @@
 """Zope on a real port: a subprocess and headless Chromium reach the ZMI."""
 import base64
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 
+import gocept.wsgilayer.tests.chromium
 import gocept.zopelayer
 import gocept.zopelayer.tests.layers as layers
 
 
-CHROMIUM = '/usr/bin/chromium'
-CHROMEDRIVER = '/usr/bin/chromedriver'
 FETCH = """\
 import sys, urllib.request
 request = urllib.request.Request(sys.argv[1])
@@ -45,40 +42,16 @@ class SubprocessTests(unittest.TestCase):
         self.assertIn('shop', body)
 
 
-def start_chromium():
-    """Headless Chromium; the driver and its profile directory.
-
-    The driver path is given, so selenium-manager never downloads one.
-    """
-    import selenium.webdriver
-    import selenium.webdriver.chrome.service
-    profile = tempfile.mkdtemp(prefix='zopelayer-chromium-')
-    options = selenium.webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ['--headless', '--no-sandbox', '--disable-gpu',
-                 '--disable-quic', '--no-first-run',
-                 '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync',
-                 '--disable-dev-shm-usage', f'--user-data-dir={profile}']:
-        options.add_argument(flag)
-    service = selenium.webdriver.chrome.service.Service(CHROMEDRIVER)
-    try:
-        driver = selenium.webdriver.Chrome(service=service, options=options)
-    except BaseException:
-        shutil.rmtree(profile, ignore_errors=True)
-        raise
-    return driver, profile
 
 
-@unittest.skipUnless(
-    os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER),
-    "needs Debian's chromium and chromium-driver packages")
+@gocept.wsgilayer.tests.chromium.needs_chromium
 class ChromiumTests(unittest.TestCase):
 
     layer = layers.SERVER
 
     def setUp(self):
-        self.driver, profile = start_chromium()
+        self.driver, profile = gocept.wsgilayer.tests.chromium.start_chromium(
+            'zopelayer-chromium-')
         self.addCleanup(shutil.rmtree, profile, ignore_errors=True)
         self.addCleanup(self.driver.quit)
         # Basic auth as a header on every request (the DevTools protocol):

@@ -1,49 +1,20 @@
 """The operator's scenario in a real browser (headless Chromium)."""
-import os
 import shutil
-import tempfile
 import unittest
 
 import transaction
 
+import gocept.wsgilayer.tests.chromium
 import gocept.zodbundo.web.tests.layers
 import gocept.zodbundo.web.tests.scenario
 
 
-CHROMIUM = '/usr/bin/chromium'
-CHROMEDRIVER = '/usr/bin/chromedriver'
 WAIT = 30
 
 
-def start_chromium(window_size='1280,800'):
-    """Start headless Chromium; return the driver and its profile dir.
-
-    Passing the driver's path keeps selenium-manager from downloading one.
-    """
-    import selenium.webdriver
-    import selenium.webdriver.chrome.service
-    profile = tempfile.mkdtemp(prefix='zodbundo-chromium-')
-    options = selenium.webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ['--headless', '--no-sandbox', '--disable-gpu',
-                 '--disable-quic', '--no-first-run',
-                 '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync',
-                 '--disable-dev-shm-usage', f'--window-size={window_size}',
-                 f'--user-data-dir={profile}']:
-        options.add_argument(flag)
-    service = selenium.webdriver.chrome.service.Service(CHROMEDRIVER)
-    try:
-        driver = selenium.webdriver.Chrome(service=service, options=options)
-    except BaseException:
-        shutil.rmtree(profile, ignore_errors=True)
-        raise
-    return driver, profile
 
 
-@unittest.skipUnless(
-    os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER),
-    "needs Debian's chromium and chromium-driver packages")
+@gocept.wsgilayer.tests.chromium.needs_chromium
 class ChromiumTest(unittest.TestCase):
 
     layer = gocept.zodbundo.web.tests.layers.SERVER
@@ -56,7 +27,8 @@ class ChromiumTest(unittest.TestCase):
         layers.PER_TEST_APP.app = layers.make_app(
             self.layer['zodbDB'], hosts=[self.layer['http_address']])
         self.addCleanup(setattr, layers.PER_TEST_APP, 'app', None)
-        self.driver, profile = start_chromium()
+        self.driver, profile = gocept.wsgilayer.tests.chromium.start_chromium(
+            'zodbundo-chromium-', window_size='1280,800')
         self.addCleanup(shutil.rmtree, profile, ignore_errors=True)
         self.addCleanup(self.driver.quit)
 
