@@ -19,6 +19,8 @@ storage's ``undoLog(0, -20)``; peak memory by tracemalloc.
 
     bin/python bench/zodbundo.py [--repeat 5] [--fs-size 100000]
                                  [--rs-size 20000] [--skip-relstorage]
+                                 [--skip-web] [--web-repeat 21]
+                                 [--zodbbrowser-repeat 3] [--skip-zope-form]
                                  [--check]
 
 Web section (``--skip-web`` leaves it out): on the same FileStorage,
@@ -30,7 +32,15 @@ and at 100,000 transactions; next to the storage call Zope's
 first + 20, spec)``; without Zope's DTML rendering, so a lower bound of
 Zope's time) and zodbbrowser's view of the same object (its
 ``@@zodbbrowser`` page: state and every revision; median of
-``--zodbbrowser-repeat``, default 3, after one warm-up request). Targets:
+``--zodbbrowser-repeat``, default 3, after one warm-up request). And
+Zope's whole undo form as an operator sees it (``--skip-zope-form``
+leaves it out): ``/Control_Panel/Database/main/manage_UndoForm`` (Zope 6.3,
+``App.Undo.UndoSupport``) requested as manager through Zope's WSGI
+publisher (gocept.zopelayer's ZopeLayer, on a copy of the file since Zope
+commits its application root), the first page and the page
+``first_transaction`` 50,000 deep, median of ``--web-repeat`` after a
+warm-up request that checks it lists the right 20 transactions, requested
+in turn with our page (interleaved, so load hits both alike). Targets:
 each page under 50 ms at the median, flat within 1.3x from 5,000 to
 100,000 transactions, at least 2x faster than each peer.
 
@@ -38,9 +48,11 @@ each page under 50 ms at the median, flat within 1.3x from 5,000 to
 """
 import argparse
 import base64
+import html
 import importlib
 import os
 import pickle
+import re
 import shutil
 import statistics
 import sys
@@ -401,6 +413,8 @@ def web(report, args, db, history, small_path):
                      zope, large[page], 2)
     if undoable is None:
         report.line('  Zope: not installed (extra "zope"), not compared')
+    if not args.skip_zope_form:
+        zope_form(report, args, db, deep)
     browser = zodbbrowser_app(db)
     if browser is None:
         report.line('  zodbbrowser: not installed (extra "bench"),'
@@ -416,10 +430,121 @@ def web(report, args, db, history, small_path):
                 ' {}; ours pages by 20)'.format(revisions, mib(size).strip()))
 
 
-def wsgi_get(app, path):
+def zope_form(report, args, db, deep):
+    """Zope's whole undo form next to our log page, interleaved.
+
+    Zope starts (gocept.zopelayer's ZopeLayer) on a copy of the file, as
+    it needs an application root: its start-up commits a few transactions
+    on top, so the deep page asks for `first_transaction` that many
+    further back, to show the same transactions as ours.
+    """
+    try:
+        import gocept.zopelayer
+    except ImportError:
+        report.line('  Zope undo form: Zope not installed (extra "zope"),'
+                    ' not compared')
+        return
+    path = db.storage.getName()
+    copy = path + '.zope'
+    shutil.copyfile(path, copy)
+    zope_db = ZODB.DB(ZODB.FileStorage.FileStorage(copy))
+    base = _database_layer(zope_db)
+    layer = gocept.zopelayer.ZopeLayer(
+        bases=(base,), name='UndoForm', module=__name__)
+    try:
+        base.setUp()
+        layer.setUp()
+        try:
+            app = layer['wsgi_app']
+            extra = _newer_than(zope_db, db.lastTransaction())
+            auth = {'Authorization': 'Basic ' + base64.b64encode(
+                '{}:{}'.format(gocept.zopelayer.SITE_OWNER_NAME,
+                               gocept.zopelayer.SITE_OWNER_PASSWORD)
+                .encode()).decode()}
+            report.line('  Zope undo form: Zope started on a copy of the'
+                        ' file ({} transactions more)'.format(extra))
+            # Zope's first page starts with its own transactions; the
+            # deep one shows the same transactions as ours.
+            ours = WebPages(db)
+            before = deep_tid(gocept.zodbundo.UndoTool(db), deep).hex()
+            pages = ((0, 'log page 1', _description(zope_db, 0),
+                      '/?limit=20'),
+                     (deep + extra, 'log page {:,} deep'.format(deep),
+                      _description(db, deep),
+                      '/?limit=20&before=' + before))
+            for first, page, newest, path in pages:
+                url = ('/Control_Panel/Database/main/manage_UndoForm'
+                       '?first_transaction:int={}'
+                       '&last_transaction:int={}'.format(first, first + 20))
+                body = wsgi_get(app, url, auth).text  # warm-up
+                rows = _undo_form_rows(body)
+                if len(rows) != 20 or rows[0] != newest:
+                    raise AssertionError(
+                        '{} lists {} transactions from {!r}, not 20 from'
+                        ' {!r}'.format(url, len(rows), rows[:1], newest))
+                ours.get(path)  # warm-up
+                zope, our = interleaved(
+                    [lambda: wsgi_get(app, url, auth),
+                     lambda: ours.get(path)], args.web_repeat)
+                report.ratio('{} vs Zope manage_UndoForm'.format(page),
+                             zope, our, 2)
+        finally:
+            layer.tearDown()
+    finally:
+        base.tearDown()
+        zope_db.close()
+        os.remove(copy)
+        for suffix in ('.index', '.lock', '.tmp'):
+            if os.path.exists(copy + suffix):
+                os.remove(copy + suffix)
+
+
+def _database_layer(db):
+    """A base layer providing `zodbDB` (= `db`) for ZopeLayer."""
+    import plone.testing
+
+    class Database(plone.testing.Layer):
+
+        def setUp(self):
+            self['zodbDB'] = db
+
+        def tearDown(self):
+            del self['zodbDB']
+
+    return Database(name='UndoFormDatabase', module=__name__)
+
+
+def _undo_form_rows(body):
+    """The descriptions in the rows of Zope's undo form, top down."""
+    # A row: checkbox cell, then "<td> description by <strong>user".
+    return [html.unescape(m) for m in re.findall(
+        r'name="transaction_info:list"[^>]*>.*?<td>\s*(.*?)\s*by <strong>',
+        body, re.S)]
+
+
+def _description(db, index):
+    """Description of the transaction `index` back from the newest."""
+    for count, info in enumerate(gocept.zodbundo.UndoTool(db).iter_log()):
+        if count == index:
+            return info.description
+    raise ValueError('history shorter than {}'.format(index))
+
+
+def _newer_than(db, tid):
+    """Number of transactions in `db` committed after `tid`."""
+    count = 0
+    for info in gocept.zodbundo.UndoTool(db).iter_log():
+        if info.tid <= tid:
+            return count
+        count += 1
+    return count
+
+
+def wsgi_get(app, path, headers=None):
     import webob
     response = webob.Request.blank(
-        path, headers={'Host': 'localhost:80'}).get_response(app)
+        path, headers=dict({'Host': 'localhost:80'}, **(headers or {}))
+    ).get_response(app)
     if response.status_code != 200:
         raise AssertionError('{} answered {}: {}'.format(
             path, response.status, response.text[:300]))
@@ -626,6 +751,10 @@ def main(argv=None):
     parser.add_argument('--skip-web', action='store_true')
     parser.add_argument('--web-repeat', type=int, default=21)
     parser.add_argument('--zodbbrowser-repeat', type=int, default=3)
+    parser.add_argument(
+        '--skip-zope-form', action='store_true',
+        help="leave out Zope's whole undo form (manage_UndoForm through"
+             " Zope's publisher)")
     parser.add_argument('--check', action='store_true')
     args = parser.parse_args(argv)
     report = Report()
