@@ -1,24 +1,11 @@
 import doctest
-import os
-import shutil
-import tempfile
 
-import transaction
-
-
-def setUp(test):
-    directory = tempfile.mkdtemp(prefix='zodbundo-web.')
-    test.globs.update(
-        directory=directory, path=os.path.join(directory, 'Data.fs'))
-    transaction.abort()
-
-
-def tearDown(test):
-    transaction.abort()
-    shutil.rmtree(test.globs['directory'])
+import gocept.zodbundo.tests.test_doctests as tool_doctests
 
 
 def test_suite():
+    # web.rst starts from a fresh Data.fs path, as tool.rst does.
     return doctest.DocFileSuite(
-        '../web.rst', setUp=setUp, tearDown=tearDown,
+        '../web.rst', setUp=tool_doctests.setUp,
+        tearDown=tool_doctests.tearDown,
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
